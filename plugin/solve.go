@@ -1,0 +1,100 @@
+package plugin
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/devcache/devcache/frontend"
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/pkg/errors"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+)
+
+// solveRequest is one in-process frontend build.
+type solveRequest struct {
+	ws           *workspace
+	exports      []client.ExportEntry
+	cacheImports []client.CacheOptionsEntry
+	cacheExports []client.CacheOptionsEntry
+	buildArgs    map[string]string
+	noCache      bool
+}
+
+// solve runs the devcache frontend in this process against the builder,
+// with the user's registry credentials, showing BuildKit's progress display.
+func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequest, progressOut io.Writer) (*client.SolveResponse, error) {
+	contextFS, err := fsutil.NewFS(req.ws.Folder)
+	if err != nil {
+		return nil, errors.Wrapf(err, "open workspace %s", req.ws.Folder)
+	}
+	configDir := filepath.Dir(req.ws.ConfigPath)
+	configFS, err := fsutil.NewFS(configDir)
+	if err != nil {
+		return nil, errors.Wrapf(err, "open %s", configDir)
+	}
+
+	attrs := map[string]string{
+		"filename": filepath.Base(req.ws.ConfigPath),
+	}
+	if rel, err := filepath.Rel(req.ws.Folder, req.ws.ConfigPath); err == nil && !strings.HasPrefix(rel, "..") {
+		attrs["build-arg:DEVCACHE_CONFIG_PATH"] = filepath.ToSlash(rel)
+	}
+	if len(o.platforms) > 0 {
+		attrs["platform"] = strings.Join(o.platforms, ",")
+	}
+	if req.noCache {
+		attrs["no-cache"] = ""
+	}
+	for k, v := range req.buildArgs {
+		attrs["build-arg:"+k] = v
+	}
+
+	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
+	if o.dockerCli != nil && o.dockerCli.ConfigFile() != nil {
+		dockerConfig = o.dockerCli.ConfigFile()
+	}
+	opt := client.SolveOpt{
+		Exports:       req.exports,
+		FrontendAttrs: attrs,
+		LocalMounts: map[string]fsutil.FS{
+			"context":    contextFS,
+			"dockerfile": configFS,
+		},
+		CacheImports: req.cacheImports,
+		CacheExports: req.cacheExports,
+		Session: []session.Attachable{
+			authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+				AuthConfigProvider: authprovider.LoadAuthConfig(dockerConfig),
+			}),
+		},
+	}
+
+	mode := progressui.DisplayMode(o.progress)
+	display, err := progressui.NewDisplay(progressOut, mode)
+	if err != nil {
+		return nil, errors.Wrapf(err, "--progress %s", o.progress)
+	}
+	ch := make(chan *client.SolveStatus)
+	var resp *client.SolveResponse
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		resp, err = c.Build(ctx, opt, "", frontend.Build, ch)
+		return err
+	})
+	eg.Go(func() error {
+		_, err := display.UpdateFrom(context.WithoutCancel(ctx), ch)
+		return err
+	})
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
