@@ -304,5 +304,4 @@ tool (
 	github.com/google/go-containerregistry/cmd/crane
 	github.com/moby/buildkit/cmd/buildctl
 	github.com/moby/buildkit/cmd/buildkitd
-	github.com/rhysd/actionlint/cmd/actionlint
 )
