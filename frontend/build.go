@@ -3,8 +3,14 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"path"
 	"strconv"
 	"time"
+
+	"github.com/containerd/platforms"
+	devllb "github.com/devcache/devcache/llb"
+	"github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/jsonc"
@@ -33,6 +39,19 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	bctx := newBuildCtx(bc)
+	if cfg.Kind == devcontainer.KindDockerfile {
+		// Paths in the config resolve against its directory, which only the
+		// build context can tell: find the config in it and parse again
+		// at that (virtual) location.
+		rel, err := bctx.locateConfig(ctx, src.Data)
+		if err != nil {
+			return nil, err
+		}
+		if cfg, err = devcontainer.ParseAt(rel, path.Join(virtualRoot, rel), src.Data, nil); err != nil {
+			return nil, err
+		}
+	}
 
 	epoch, err := sourceDateEpoch(bc.BuildArgs)
 	if err != nil {
@@ -40,12 +59,40 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		p := platforms.DefaultSpec()
+		if platform != nil {
+			p = *platform
+		}
+		var (
+			st       llb.State
+			img      *dockerspec.DockerOCIImage
+			baseMeta *dockerspec.DockerOCIImage
+		)
 		switch cfg.Kind {
 		case devcontainer.KindImage:
-			return buildImageConfig(ctx, bc, cfg, platform, epoch)
+			st, img, err = imageBase(ctx, bc, cfg, p)
+			baseMeta = img
+		case devcontainer.KindDockerfile:
+			st, img, baseMeta, err = dockerfileBase(ctx, bc, bctx, cfg, p)
 		default:
-			return nil, fmt.Errorf("%s: %s configs are not supported by this frontend yet", file, cfg.Kind)
+			err = fmt.Errorf("%s: %s configs are not supported by this frontend yet", file, cfg.Kind)
 		}
+		if err != nil {
+			return nil, err
+		}
+		if baseMeta == nil {
+			baseMeta = img
+		}
+		out := img
+		if label, ok := metadataLabel(baseMeta.Config.Labels, cfg.MetadataEntry()); ok {
+			out = devllb.WithLabels(img, map[string]string{devcontainer.MetadataLabelKey: label},
+				"LABEL "+devcontainer.MetadataLabelKey+"="+label, epoch)
+		}
+		ref, err := solve(ctx, bc, st, p)
+		if err != nil {
+			return nil, err
+		}
+		return &dockerui.BuildResult{Reference: ref, Image: out, BaseImage: img, Epoch: epoch}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -3,11 +3,8 @@ package frontend
 import (
 	"context"
 	"encoding/json"
-	"time"
 
-	"github.com/containerd/platforms"
 	"github.com/devcache/devcache/devcontainer"
-	devllb "github.com/devcache/devcache/llb"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -19,33 +16,10 @@ import (
 	"github.com/pkg/errors"
 )
 
-// buildImageConfig builds an `image` config: the base image plus the
-// metadata label (features come on top in install order).
-func buildImageConfig(ctx context.Context, bc *dockerui.Client, cfg *devcontainer.Config, platform *ocispecs.Platform, epoch *time.Time) (*dockerui.BuildResult, error) {
-	p := platforms.DefaultSpec()
-	if platform != nil {
-		p = *platform
-	}
-	st, base, err := loadBase(ctx, bc, cfg, p)
-	if err != nil {
-		return nil, err
-	}
-	img := base
-	if label, ok := metadataLabel(base.Config.Labels, cfg.MetadataEntry()); ok {
-		img = devllb.WithLabels(base, map[string]string{devcontainer.MetadataLabelKey: label},
-			"LABEL "+devcontainer.MetadataLabelKey+"="+label, epoch)
-	}
-	ref, err := solve(ctx, bc, st, p)
-	if err != nil {
-		return nil, err
-	}
-	return &dockerui.BuildResult{Reference: ref, Image: img, BaseImage: base, Epoch: epoch}, nil
-}
-
-// loadBase resolves the config's image through the gateway (named contexts
+// imageBase resolves the config's image through the gateway (named contexts
 // from --build-context first, as the Dockerfile frontend does) and returns
 // its filesystem and config.
-func loadBase(ctx context.Context, bc *dockerui.Client, cfg *devcontainer.Config, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
+func imageBase(ctx context.Context, bc *dockerui.Client, cfg *devcontainer.Config, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
 	named, err := reference.ParseNormalizedNamed(cfg.Image)
 	if err != nil {
 		return llb.State{}, nil, errors.Wrapf(err, "%s: image: invalid reference %q", cfg.File, cfg.Image)

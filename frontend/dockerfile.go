@@ -1,0 +1,157 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"path"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/devcache/devcache/devcontainer"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// virtualRoot stands for the build context's root when a config is parsed
+// inside the frontend, so that paths resolving outside it can be told apart.
+const virtualRoot = "/devcache-build-context"
+
+// forwardedOptDrop are frontend options that must not reach the Dockerfile
+// sub-solve: they describe devcache's own invocation (forwarding them would,
+// e.g., make the builder skip the user Dockerfile's # syntax line).
+var forwardedOptDrop = []string{
+	"cmdline", "source", "filename", "dockerfilekey", "contextkey", "contextsubdir",
+	"frontend.caps", "requestid", "target", "platform", "multi-platform",
+	"build-arg:" + configPathArg, "build-arg:BUILDKIT_SYNTAX",
+}
+
+// dockerfileBase builds a Dockerfile config's image through the daemon's own
+// Dockerfile frontend (so the user Dockerfile's # syntax, build args, target
+// and .dockerignore behave as with docker build), and returns it as the base
+// for the feature layers, with the config of the target stage's external
+// base image (whose metadata label the reference carries over).
+func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, cfg *devcontainer.Config, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, *dockerspec.DockerOCIImage, error) {
+	b := cfg.Build
+	dfRel, err := insideContext(cfg, b.Path, "build.dockerfile")
+	if err != nil {
+		return llb.State{}, nil, nil, err
+	}
+	ctxRel, err := insideContext(cfg, b.Context, "build.context")
+	if err != nil {
+		return llb.State{}, nil, nil, err
+	}
+	excludes, err := bctx.dockerignore(ctx, ctxRel)
+	if err != nil {
+		return llb.State{}, nil, nil, err
+	}
+	var include []string
+	if ctxRel != "." {
+		include = []string{ctxRel}
+	}
+	contextSt := bctx.local("load build context", include, excludes)
+	dockerfileSt := bctx.local("load "+dfRel, []string{dfRel}, nil)
+
+	opts := map[string]string{}
+	for k, v := range bc.BuildOpts().Opts {
+		opts[k] = v
+	}
+	for _, k := range forwardedOptDrop {
+		delete(opts, k)
+	}
+	opts["filename"] = dfRel
+	opts["platform"] = platforms.Format(p)
+	if ctxRel != "." {
+		opts["contextsubdir"] = ctxRel
+	}
+	if b.Target != "" {
+		opts["target"] = b.Target
+	}
+	for _, a := range b.Args {
+		opts["build-arg:"+a.Name] = a.Value
+	}
+	o := b.Options
+	for _, a := range o.BuildArgs {
+		opts["build-arg:"+a.Name] = a.Value
+	}
+	for _, l := range o.Labels {
+		opts["label:"+l.Name] = l.Value
+	}
+	if len(o.AddHosts) > 0 {
+		opts["add-hosts"] = strings.Join(o.AddHosts, ",")
+	}
+	if o.Network != "" {
+		opts["force-network-mode"] = o.Network
+	}
+	if o.NoCache {
+		opts["no-cache"] = ""
+	}
+	if o.Pull {
+		opts["image-resolve-mode"] = "pull"
+	}
+	if o.ShmSize != "" {
+		opts["shm-size"] = o.ShmSize
+	}
+	if len(o.Ulimits) > 0 {
+		opts["ulimit"] = strings.Join(o.Ulimits, ",")
+	}
+
+	inputs := map[string]*pb.Definition{}
+	for name, st := range map[string]llb.State{"context": contextSt, "dockerfile": dockerfileSt} {
+		def, err := st.Marshal(ctx, llb.WithCaps(bc.BuildOpts().LLBCaps))
+		if err != nil {
+			return llb.State{}, nil, nil, err
+		}
+		inputs[name] = def.ToPB()
+	}
+	res, err := bc.GatewayClient().Solve(ctx, client.SolveRequest{
+		Frontend:       "dockerfile.v0",
+		FrontendOpt:    opts,
+		FrontendInputs: inputs,
+		CacheImports:   bc.CacheImports,
+	})
+	if err != nil {
+		return llb.State{}, nil, nil, errors.Wrapf(err, "%s: build.dockerfile %s", cfg.File, b.Dockerfile)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return llb.State{}, nil, nil, err
+	}
+	st, err := ref.ToState()
+	if err != nil {
+		return llb.State{}, nil, nil, err
+	}
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(res.Metadata[exptypes.ExporterImageConfigKey], &img); err != nil {
+		return llb.State{}, nil, nil, errors.Wrap(err, "Dockerfile build returned no image config")
+	}
+	var base *dockerspec.DockerOCIImage
+	if dt, ok := res.Metadata[exptypes.ExporterImageBaseConfigKey]; ok {
+		base = &dockerspec.DockerOCIImage{}
+		if err := json.Unmarshal(dt, base); err != nil {
+			return llb.State{}, nil, nil, errors.Wrap(err, "Dockerfile build returned an invalid base image config")
+		}
+	}
+	return st, &img, base, nil
+}
+
+// insideContext turns a path the config resolved against its virtual
+// location into a path relative to the build context root, refusing paths
+// outside the context.
+func insideContext(cfg *devcontainer.Config, p, field string) (string, error) {
+	rel, ok := strings.CutPrefix(path.Clean(p), virtualRoot)
+	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
+		return "", &devcontainer.Error{File: cfg.File, Line: cfg.Raw.Line("build"), Field: field,
+			Err: errors.Errorf("%s is outside the build context; run the build from a directory that contains it", p)}
+	}
+	rel = strings.TrimPrefix(rel, "/")
+	if rel == "" {
+		rel = "."
+	}
+	return rel, nil
+}
