@@ -1,6 +1,7 @@
 package devcontainer
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/devcache/devcache/devcontainer/jsonc"
@@ -36,7 +37,8 @@ func (c *Config) MetadataEntry() *jsonc.Object {
 // array of entries, or a single object). An unparseable label yields no
 // entries, as in the reference.
 func ParseMetadataLabel(label string) []*jsonc.Object {
-	if strings.TrimSpace(label) == "" {
+	if strings.TrimSpace(label) == "" || !json.Valid([]byte(label)) {
+		// The reference reads the label with JSON.parse: no comments.
 		return nil
 	}
 	v, err := jsonc.Parse([]byte(label))
@@ -74,4 +76,16 @@ func MetadataLabel(entries []*jsonc.Object) (value string, ok bool) {
 		return "", false
 	}
 	return "[ " + strings.Join(parts, ", ") + " ]", true
+}
+
+// SubstitutedMetadataEntry is MetadataEntry from the substituted config:
+// what the reference reads the users from.
+func (c *Config) SubstitutedMetadataEntry() *jsonc.Object {
+	e := jsonc.NewObject()
+	for _, k := range configMetadataKeys {
+		if v, ok := c.Substituted.Get(k); ok {
+			e.Set(k, jsonc.Clone(v))
+		}
+	}
+	return e
 }

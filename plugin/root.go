@@ -53,6 +53,7 @@ the flag name in upper case with dashes as underscores (e.g. DEVCACHE_CACHE_REPO
 	root.AddCommand(
 		newVersionCommand(opts),
 		newBuildCommand(opts),
+		newPlanCommand(opts),
 	)
 	bindEnv(root)
 	return root

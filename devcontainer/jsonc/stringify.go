@@ -129,3 +129,56 @@ func FormatNumber(f float64) string {
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
+
+// StringifyIndent returns v as JavaScript's JSON.stringify(v, null, indent)
+// would: one member per line, `"key": value`, empty objects and arrays as
+// {} and [].
+func StringifyIndent(v Value, indent string) string {
+	var b strings.Builder
+	writeIndented(&b, v, indent, "")
+	return b.String()
+}
+
+func writeIndented(b *strings.Builder, v Value, indent, cur string) {
+	next := cur + indent
+	switch t := v.(type) {
+	case *Object:
+		if t == nil || len(t.keys) == 0 {
+			writeValue(b, v)
+			return
+		}
+		b.WriteString("{\n")
+		for i, k := range t.keys {
+			if i > 0 {
+				b.WriteString(",\n")
+			}
+			b.WriteString(next)
+			writeString(b, k)
+			b.WriteString(": ")
+			writeIndented(b, t.vals[k], indent, next)
+		}
+		b.WriteString("\n" + cur + "}")
+	case []Value:
+		if len(t) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteString("[\n")
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(",\n")
+			}
+			b.WriteString(next)
+			writeIndented(b, e, indent, next)
+		}
+		b.WriteString("\n" + cur + "]")
+	case []string:
+		vals := make([]Value, len(t))
+		for i, s := range t {
+			vals[i] = s
+		}
+		writeIndented(b, vals, indent, cur)
+	default:
+		writeValue(b, v)
+	}
+}

@@ -1,0 +1,41 @@
+package plan
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"github.com/devcache/devcache/devcontainer"
+)
+
+// dockerfileBase reads the Dockerfile of a Dockerfile config. The base image
+// and the user are found by the reference's static analysis when it can be
+// done without building.
+func dockerfileBase(ctx context.Context, ws string, cfg *devcontainer.Config, r Resolver, platform string) (*Dockerfile, *devcontainer.Image, string, error) {
+	b := cfg.Build
+	data, err := os.ReadFile(filepath.FromSlash(b.Path))
+	if err != nil {
+		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "Dockerfile (%s) not found.", b.Path)
+	}
+	df := &Dockerfile{Path: rel(ws, b.Path), Context: rel(ws, b.Context), Content: string(data), Args: b.Args, Target: b.Target, Options: b.Options}
+	baseRef, ok := devcontainer.DockerfileBaseImage(string(data), b.Args, b.Target, platform)
+	if !ok || baseRef == "scratch" {
+		return df, nil, "", nil
+	}
+	img, err := r.ResolveImage(ctx, baseRef, platform)
+	if err != nil {
+		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "base image %s: %v", baseRef, err)
+	}
+	user := devcontainer.DockerfileUser(string(data), b.Args, b.Target, platform, img.Env)
+	if user == "" {
+		user = img.User
+	}
+	return df, img, user, nil
+}
+
+func topKeyOf(cfg *devcontainer.Config) string {
+	if cfg.Raw.Has("dockerFile") {
+		return "dockerFile"
+	}
+	return "build"
+}

@@ -1,0 +1,88 @@
+package resolve_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devcache/devcache/devcontainer/features"
+	"github.com/devcache/devcache/devcontainer/resolve"
+	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+)
+
+func feature(t *testing.T, json string) string {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "devcontainer-feature.json"), []byte(json), 0o644)
+	os.WriteFile(filepath.Join(dir, "install.sh"), []byte("#!/bin/sh\n"), 0o755)
+	return dir
+}
+
+func ref(t *testing.T, s string) *features.Ref {
+	r, err := features.ParseRef(s, features.RefContext{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestResolveOCI(t *testing.T) {
+	reg := resolvetest.StartRegistry(t)
+	ctx := context.Background()
+	// With the annotation, the dependency pass reads it (it wins over the
+	// payload's json).
+	pub := reg.PublishFeature(t, feature(t, `{"id":"a","version":"1"}`), "ns/f/a", strPtr(`{"id":"a","version":"1","installsAfter":["x/y/z"]}`), "1")
+	c := resolve.New(resolve.Options{CacheDir: t.TempDir()})
+	src, err := c.Resolve(ctx, ref(t, reg.Host+"/ns/f/a:1"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.ManifestDigest != pub.ManifestDigest || src.LayerDigest != pub.LayerDigest || !src.DepMetadata.Has("installsAfter") || src.PayloadMetadata.Has("installsAfter") {
+		t.Errorf("source %+v", src)
+	}
+	tree, err := c.Payload(ctx, src)
+	if err != nil || len(tree.Files) != 2 {
+		t.Errorf("payload %v %v", tree, err)
+	}
+	// Without it, the payload's json.
+	reg.PublishFeature(t, feature(t, `{"id":"b","version":"2"}`), "ns/f/b", strPtr(""), "latest")
+	src, err = c.Resolve(ctx, ref(t, reg.Host+"/ns/f/b"), "")
+	if err != nil || src.DepMetadata == nil || !src.DepMetadata.Has("version") {
+		t.Errorf("no annotation: %+v %v", src, err)
+	}
+	// Not found, and not a feature.
+	if _, err := c.Resolve(ctx, ref(t, reg.Host+"/ns/f/missing:1"), ""); err == nil || !strings.Contains(err.Error(), "ERR: Feature '"+reg.Host+"/ns/f/missing:1' could not be processed.") {
+		t.Errorf("missing: %v", err)
+	}
+	reg.PushImage(t, "ns/f/image:1", resolvetest.ImageConfig{})
+	if _, err := c.Resolve(ctx, ref(t, reg.Host+"/ns/f/image:1"), ""); err == nil || !strings.Contains(err.Error(), "unexpected manifest media type") {
+		t.Errorf("image as feature: %v", err)
+	}
+}
+
+func TestResolveImage(t *testing.T) {
+	reg := resolvetest.StartRegistry(t)
+	d := reg.PushImage(t, "base:1", resolvetest.ImageConfig{User: "u", Env: []string{"A=1"}, Labels: map[string]string{"devcontainer.metadata": "[]"}})
+	img, err := resolve.New(resolve.Options{}).ResolveImage(context.Background(), reg.Host+"/base:1", "linux/amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.ManifestDigest != d || img.Digest != d || img.User != "u" || img.Env[0] != "A=1" || img.Labels["devcontainer.metadata"] != "[]" {
+		t.Errorf("%+v", img)
+	}
+}
+
+func TestResolveLocalMissingMetadata(t *testing.T) {
+	ws := t.TempDir()
+	os.MkdirAll(filepath.Join(ws, ".devcontainer", "x"), 0o755)
+	r, err := features.ParseRef("./x", features.RefContext{ConfigPath: filepath.ToSlash(filepath.Join(ws, ".devcontainer", "devcontainer.json")), Workspace: filepath.ToSlash(ws)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resolve.New(resolve.Options{}).Resolve(context.Background(), r, ""); err == nil || !strings.Contains(err.Error(), "has no devcontainer-feature.json") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func strPtr(s string) *string { return &s }

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+echo "${GREETING}, $(whoami)${PUNCTUATION}" > /usr/local/bin/hello
