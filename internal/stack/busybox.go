@@ -37,6 +37,16 @@ const (
 		"nogroup:x:65534:\n"
 )
 
+func (s *Stack) busyboxSeed() seed {
+	return seed{repo: BusyboxRepo, recipe: "busybox/v2", build: func(ctx context.Context) (v1.Image, error) {
+		bb, err := busyboxPath()
+		if err != nil {
+			return nil, err
+		}
+		return busyboxImage(ctx, bb)
+	}}
+}
+
 // busyboxImage builds the tiny base image from Debian's static busybox:
 // /bin/busybox, a symlink for each applet at the path busybox reports
 // (/bin/sh, /usr/bin/env, …), /etc/passwd and /etc/group, /tmp (1777),

@@ -37,16 +37,6 @@ type seed struct {
 	build  func(ctx context.Context) (v1.Image, error)
 }
 
-func (s *Stack) busyboxSeed() seed {
-	return seed{repo: BusyboxRepo, recipe: "busybox/v2", build: func(ctx context.Context) (v1.Image, error) {
-		bb, err := busyboxPath()
-		if err != nil {
-			return nil, err
-		}
-		return busyboxImage(ctx, bb)
-	}}
-}
-
 // ensureSeed pushes the image and its library/ alias unless they are there
 // and were made by the current recipe.
 func (s *Stack) ensureSeed(ctx context.Context, sd seed, log io.Writer) error {
@@ -65,7 +55,7 @@ func (s *Stack) ensureSeed(ctx context.Context, sd seed, log io.Writer) error {
 			return fmt.Errorf("building seed image %s: %w", ref, err)
 		}
 		if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
-			return fmt.Errorf("pushing seed image %s: %w; see %s", ref, err, (&daemon{name: registryName, dir: s.Dir}).logFile())
+			return fmt.Errorf("pushing seed image %s: %w; see %s", ref, err, filepath.Join(s.Dir, registryName+".log"))
 		}
 		d, err := img.Digest()
 		if err != nil {

@@ -44,16 +44,9 @@ func ourPid(pidFile, marker string) (int, bool) {
 	return pid, alive(pid, marker)
 }
 
-// alive reports whether pid runs (zombies count as dead) with marker as one
-// of its arguments.
+// alive reports whether pid runs with marker as one of its arguments.
 func alive(pid int, marker string) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// The state follows the parenthesized command name, which may itself
-	// contain parentheses.
-	if i := bytes.LastIndexByte(stat, ')'); i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' || stat[i+2] == 'X' {
+	if !running(pid) {
 		return false
 	}
 	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
@@ -66,6 +59,21 @@ func alive(pid int, marker string) bool {
 		}
 	}
 	return false
+}
+
+// running reports whether pid exists and is not a zombie. Unlike alive it
+// holds until the very end of an exit: /proc/PID/cmdline reads empty as
+// soon as an exiting process drops its memory, before it closes its files
+// (and so its listening socket).
+func running(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesized command name, which may itself
+	// contain parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z' && stat[i+2] != 'X'
 }
 
 // startDetached starts bin in a new session with its output in logPath, so
@@ -110,12 +118,12 @@ func stopProcess(pid int, marker string, grace time.Duration) error {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("signalling pid %d: %w", pid, err)
 	}
-	if waitExit(pid, marker, grace) {
+	if waitExit(pid, grace) {
 		return nil
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	_ = syscall.Kill(pid, syscall.SIGKILL)
-	if waitExit(pid, marker, 5*time.Second) {
+	if waitExit(pid, 5*time.Second) {
 		return nil
 	}
 	return fmt.Errorf("pid %d did not exit after SIGTERM and SIGKILL", pid)
@@ -134,9 +142,10 @@ func stopStarted(pid int, exited <-chan struct{}, grace time.Duration) {
 	<-exited
 }
 
-func waitExit(pid int, marker string, d time.Duration) bool {
+// waitExit waits until pid has exited completely (see running).
+func waitExit(pid int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for alive(pid, marker) {
+	for running(pid) {
 		if time.Now().After(deadline) {
 			return false
 		}

@@ -18,7 +18,7 @@ import (
 // in Dir.
 type Stack struct {
 	Dir          string // state directory: configs, pid files, logs, data
-	BinDir       string // buildkitd, buildctl and docker-buildx
+	BinDir       string // buildkitd, buildctl, docker-buildx and crane
 	BuildkitAddr string // unix://DIR/buildkitd.sock
 	Registry     string // 127.0.0.1:PORT
 	DockerConfig string // isolated DOCKER_CONFIG with the buildx plugin and builder

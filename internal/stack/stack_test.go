@@ -175,7 +175,7 @@ func TestUpDown(t *testing.T) {
 		if err := syscall.Kill(started[registryName], syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		if !waitExit(started[registryName], filepath.Join(s.Dir, registryConfigName), 5*time.Second) {
+		if !waitExit(started[registryName], 5*time.Second) {
 			t.Fatal("registry did not die")
 		}
 		if err := s.Check(ctx); err == nil || !strings.Contains(err.Error(), "registry") {

@@ -162,6 +162,10 @@ func (t tools) build(ctx context.Context, outDir string, log io.Writer) error {
 	args = append(args, pkgs...)
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir = t.moduleRoot
+	// The tools run on this host whatever the caller builds for, and
+	// GOFLAGS such as -race must not leak into them (the stamp ignores
+	// both).
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOOS=", "GOARCH=")
 	var out strings.Builder
 	cmd.Stdout = io.MultiWriter(&out, log)
 	cmd.Stderr = io.MultiWriter(&out, log)
