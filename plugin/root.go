@@ -50,13 +50,26 @@ the flag name in upper case with dashes as underscores (e.g. DEVCACHE_CACHE_REPO
 	pf.StringVar(&opts.progress, "progress", defaultProgress(), "Progress output: auto, plain, tty, rawjson or quiet (env BUILDKIT_PROGRESS)")
 	pf.StringVar(&opts.format, "format", "text", "Result format: text or json")
 
-	root.AddCommand(
-		newVersionCommand(opts),
-		newBuildCommand(opts),
-		newPlanCommand(opts),
-	)
+	for _, mk := range commands {
+		root.AddCommand(mk(opts))
+	}
 	bindEnv(root)
 	return root
+}
+
+// commands are the subcommands, in help order. Each command's file adds
+// itself from an init function, so commands can be added without touching
+// this file.
+var commands []func(*rootOptions) *cobra.Command
+
+func registerCommand(mk func(*rootOptions) *cobra.Command) {
+	commands = append(commands, mk)
+}
+
+func init() {
+	registerCommand(newBuildCommand)
+	registerCommand(newPlanCommand)
+	registerCommand(newVersionCommand)
 }
 
 func defaultProgress() string {

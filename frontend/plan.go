@@ -1,0 +1,13 @@
+package frontend
+
+// PlanOpt is the frontend option through which a client (the plugin) hands
+// the frontend the Plans it resolved, as a JSON array of plan.Plan, one per
+// target platform. With it the frontend resolves nothing itself: the build
+// is exactly the Plan the client keyed, with the client's credentials
+// having decided every tag. Without it the frontend resolves through the
+// BuildKit gateway.
+const PlanOpt = "devcache-plan"
+
+// AllowOpt carries the source policy: a comma-separated list of allowed
+// source patterns (see --allow); empty allows everything.
+const AllowOpt = "devcache-allow"
