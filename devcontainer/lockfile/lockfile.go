@@ -150,7 +150,13 @@ type State struct {
 
 // Read reads the lockfile at path. A missing file is no error.
 func Read(path string) (*State, error) {
-	data, err := os.ReadFile(path)
+	return ReadWith(os.ReadFile, path)
+}
+
+// ReadWith is Read with the file read by readFile (which must return an
+// error satisfying errors.Is(err, fs.ErrNotExist) for a missing file).
+func ReadWith(readFile func(string) ([]byte, error), path string) (*State, error) {
+	data, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &State{Path: path}, nil
 	}

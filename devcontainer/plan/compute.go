@@ -47,6 +47,17 @@ type Options struct {
 	Lock      LockMode
 	// SkipCustomizations drops feature customizations from the label.
 	SkipCustomizations bool
+	// ReadFile reads the config's neighbours (lockfile, Dockerfile) by
+	// their slash path; default os.ReadFile. The frontend reads them from
+	// the build's inputs instead of a disk.
+	ReadFile func(path string) ([]byte, error)
+}
+
+func (o Options) readFile(p string) ([]byte, error) {
+	if o.ReadFile != nil {
+		return o.ReadFile(p)
+	}
+	return os.ReadFile(filepath.FromSlash(p))
 }
 
 // Result is a computed Plan with what was learnt on the way.
@@ -106,7 +117,7 @@ func ForConfig(ctx context.Context, ws string, cfg *devcontainer.Config, o Optio
 		baseImage = img
 		p.Base.Image = img
 	case devcontainer.KindDockerfile:
-		df, img, user, err := dockerfileBase(ctx, wsSlash, cfg, o.Resolver, platform)
+		df, img, user, err := dockerfileBase(ctx, wsSlash, cfg, o, platform)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +141,7 @@ func ForConfig(ctx context.Context, ws string, cfg *devcontainer.Config, o Optio
 	var lockState *lockfile.State
 	pins := map[string]string{}
 	if len(cfg.Features) > 0 && o.Lock != LockNone {
-		st, err := lockfile.Read(lockfile.Path(filepath.FromSlash(cfg.Path)))
+		st, err := lockfile.ReadWith(o.readFile, filepath.ToSlash(lockfile.Path(filepath.FromSlash(cfg.Path))))
 		if err != nil {
 			return nil, err
 		}

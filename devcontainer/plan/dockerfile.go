@@ -2,8 +2,6 @@ package plan
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 
 	"github.com/devcache/devcache/devcontainer"
 )
@@ -11,9 +9,10 @@ import (
 // dockerfileBase reads the Dockerfile of a Dockerfile config. The base image
 // and the user are found by the reference's static analysis when it can be
 // done without building.
-func dockerfileBase(ctx context.Context, ws string, cfg *devcontainer.Config, r Resolver, platform string) (*Dockerfile, *devcontainer.Image, string, error) {
+func dockerfileBase(ctx context.Context, ws string, cfg *devcontainer.Config, o Options, platform string) (*Dockerfile, *devcontainer.Image, string, error) {
+	r := o.Resolver
 	b := cfg.Build
-	data, err := os.ReadFile(filepath.FromSlash(b.Path))
+	data, err := o.readFile(b.Path)
 	if err != nil {
 		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "Dockerfile (%s) not found.", b.Path)
 	}
