@@ -2,20 +2,22 @@ package frontend
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
+	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/plan"
 	devllb "github.com/devcache/devcache/llb"
 	"github.com/moby/buildkit/client/llb"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
-
-	"github.com/devcache/devcache/devcontainer"
-	"github.com/devcache/devcache/devcontainer/jsonc"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 )
@@ -34,70 +36,150 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	file := src.Filename
-	cfg, err := devcontainer.Parse(file, src.Data, nil)
-	if err != nil {
-		return nil, err
-	}
-	bctx := newBuildCtx(bc)
-	if cfg.Kind == devcontainer.KindDockerfile {
-		// Paths in the config resolve against its directory, which only the
-		// build context can tell: find the config in it and parse again
-		// at that (virtual) location.
-		rel, err := bctx.locateConfig(ctx, src.Data)
-		if err != nil {
-			return nil, err
-		}
-		if cfg, err = devcontainer.ParseAt(rel, path.Join(virtualRoot, rel), src.Data, nil); err != nil {
-			return nil, err
-		}
-	}
-
 	epoch, err := sourceDateEpoch(bc.BuildArgs)
 	if err != nil {
 		return nil, err
 	}
+	plans, err := clientPlans(bc.BuildOpts().Opts)
+	if err != nil {
+		return nil, err
+	}
+	bctx := newBuildCtx(bc)
+	g := newGatewayResolver(bc, bctx)
+
+	// Without a client Plan the frontend computes it, through the gateway.
+	var cfg *devcontainer.Config
+	if plans == nil {
+		if cfg, err = parseInContext(ctx, bctx, src.Filename, src.Data); err != nil {
+			return nil, err
+		}
+	}
+	llbCaps := bc.BuildOpts().LLBCaps
+	caps := &pbCaps{imageBlob: llbCaps.Supports(pb.CapSourceImageBlob)}
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		p := platforms.DefaultSpec()
 		if platform != nil {
 			p = *platform
 		}
+		pl, err := planFor(ctx, plans, cfg, g, bctx, p)
+		if err != nil {
+			return nil, err
+		}
 		var (
-			st       llb.State
-			img      *dockerspec.DockerOCIImage
-			baseMeta *dockerspec.DockerOCIImage
+			st  llb.State
+			img *dockerspec.DockerOCIImage
 		)
-		switch cfg.Kind {
+		switch pl.Base.Kind {
 		case devcontainer.KindImage:
-			st, img, err = imageBase(ctx, bc, cfg, p)
-			baseMeta = img
+			st, img, err = imageBase(ctx, bc, g, pl, p)
 		case devcontainer.KindDockerfile:
-			st, img, baseMeta, err = dockerfileBase(ctx, bc, bctx, cfg, p)
+			st, img, err = dockerfileBase(ctx, bc, bctx, pl, p)
 		default:
-			err = fmt.Errorf("%s: %s configs are not supported by this frontend yet", file, cfg.Kind)
+			err = fmt.Errorf("%s: %s configs are not supported", pl.ConfigFile, pl.Base.Kind)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if baseMeta == nil {
-			baseMeta = img
+		base := img
+		fs, err := featureSet(pl, bctx, caps)
+		if err != nil {
+			return nil, err
 		}
-		out := img
-		if label, ok := metadataLabel(baseMeta.Config.Labels, cfg.MetadataEntry()); ok {
-			out = devllb.WithLabels(img, map[string]string{devcontainer.MetadataLabelKey: label},
-				"LABEL "+devcontainer.MetadataLabelKey+"="+label, epoch)
+		st, img, err = devllb.ApplyFeatures(st, img, fs, devllb.Options{Epoch: epoch})
+		if err != nil {
+			return nil, err
+		}
+		if pl.MetadataLabel != "" {
+			img = devllb.WithLabels(img, map[string]string{devcontainer.MetadataLabelKey: pl.MetadataLabel},
+				"LABEL "+devcontainer.MetadataLabelKey+"="+pl.MetadataLabel, epoch)
 		}
 		ref, err := solve(ctx, bc, st, p)
 		if err != nil {
 			return nil, err
 		}
-		return &dockerui.BuildResult{Reference: ref, Image: out, BaseImage: img, Epoch: epoch}, nil
+		return &dockerui.BuildResult{Reference: ref, Image: img, BaseImage: base, Epoch: epoch}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return rb.Finalize()
+}
+
+// clientPlans reads the Plans a client passed (PlanOpt); nil when none.
+func clientPlans(opts map[string]string) ([]*plan.Plan, error) {
+	v, ok := opts[PlanOpt]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	var plans []*plan.Plan
+	if err := json.Unmarshal([]byte(v), &plans); err != nil {
+		return nil, errors.Wrapf(err, "frontend option %s: invalid plans", PlanOpt)
+	}
+	if len(plans) == 0 {
+		return nil, errors.Errorf("frontend option %s: no plan", PlanOpt)
+	}
+	for _, p := range plans {
+		if p.FormatVersion != plan.FormatVersion {
+			return nil, errors.Errorf("frontend option %s: plan format %d, this frontend reads format %d (use the same devcache version for the plugin and the frontend image)",
+				PlanOpt, p.FormatVersion, plan.FormatVersion)
+		}
+	}
+	return plans, nil
+}
+
+// planFor returns the Plan for platform p: the client's, or one computed
+// here from the config.
+func planFor(ctx context.Context, plans []*plan.Plan, cfg *devcontainer.Config, g *gatewayResolver, bctx *buildCtx, p ocispecs.Platform) (*plan.Plan, error) {
+	want := platforms.Format(p)
+	if plans != nil {
+		for _, pl := range plans {
+			if pp, err := platforms.Parse(pl.Platform); err == nil && platforms.Format(pp) == want {
+				return pl, nil
+			}
+		}
+		if len(plans) == 1 && plans[0].Platform == "" {
+			return plans[0], nil
+		}
+		return nil, errors.Errorf("the client passed no plan for platform %s", want)
+	}
+	res, err := plan.ForConfig(ctx, virtualRoot, cfg, plan.Options{
+		Resolver: g,
+		Platform: want,
+		ReadFile: func(p string) ([]byte, error) { return bctx.readFile(ctx, p) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.Plan, nil
+}
+
+// parseInContext parses the entry file at its location in the build
+// context, so that relative paths in it (Dockerfile, context, local
+// features, lockfile) resolve as they do for the reference CLI. The
+// location is only looked up when the config has such paths.
+func parseInContext(ctx context.Context, bctx *buildCtx, filename string, data []byte) (*devcontainer.Config, error) {
+	cfg, err := devcontainer.Parse(filename, data, nil)
+	if err != nil {
+		return nil, err
+	}
+	rel := path.Join(".devcontainer", filename) // where a lockfile would be; only the directory matters
+	if filename == ".devcontainer.json" {
+		rel = filename
+	}
+	needsLocation := cfg.Kind == devcontainer.KindDockerfile
+	for _, f := range cfg.Features {
+		if strings.HasPrefix(f.Key, "./") || strings.HasPrefix(f.Key, "../") {
+			needsLocation = true
+		}
+	}
+	if needsLocation {
+		if rel, err = bctx.locateConfig(ctx, data); err != nil {
+			return nil, err
+		}
+	}
+	bctx.configDir = path.Dir(path.Join(virtualRoot, rel))
+	return devcontainer.ParseAt(rel, path.Join(virtualRoot, rel), data, nil)
 }
 
 // sourceDateEpoch reads SOURCE_DATE_EPOCH from the build args, as buildx and
@@ -113,12 +195,4 @@ func sourceDateEpoch(args map[string]string) (*time.Time, error) {
 	}
 	t := time.Unix(sec, 0).UTC()
 	return &t, nil
-}
-
-// metadataLabel merges the base image's devcontainer.metadata entries with
-// the entries this build adds.
-func metadataLabel(baseLabels map[string]string, entries ...*jsonc.Object) (string, bool) {
-	all := devcontainer.ParseMetadataLabel(baseLabels[devcontainer.MetadataLabelKey])
-	all = append(all, entries...)
-	return devcontainer.MetadataLabel(all)
 }

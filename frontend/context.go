@@ -3,6 +3,8 @@ package frontend
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 
@@ -30,6 +32,10 @@ var wellKnownConfigPaths = []string{
 type buildCtx struct {
 	bc        *dockerui.Client
 	sessionID string
+	// configDir is the config's directory at its virtual location (see
+	// virtualRoot): files there are read from the "dockerfile" local, which
+	// is that directory even where the config was not located.
+	configDir string
 }
 
 func newBuildCtx(bc *dockerui.Client) *buildCtx {
@@ -145,4 +151,40 @@ func (b *buildCtx) dockerignore(ctx context.Context, dir string) ([]string, erro
 		}
 	}
 	return out, nil
+}
+
+// readFile reads a file at its virtual path (see virtualRoot): from the
+// config's own directory (the "dockerfile" local) or the build context. A
+// missing file gives an error matching fs.ErrNotExist.
+func (b *buildCtx) readFile(ctx context.Context, p string) ([]byte, error) {
+	var st llb.State
+	var name string
+	if path.Dir(p) == b.configDir {
+		name = path.Base(p)
+		st = llb.Local("dockerfile", llb.SessionID(b.sessionID), llb.FollowPaths([]string{name}),
+			llb.SharedKeyHint("dockerfile"), dockerui.WithInternalName("load "+name))
+	} else {
+		rel, err := insideContextPath(p)
+		if err != nil {
+			return nil, err
+		}
+		name = rel
+		st = b.local("load "+rel, []string{rel}, nil)
+	}
+	def, err := st.Marshal(ctx, llb.WithCaps(b.bc.BuildOpts().LLBCaps))
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ref.StatFile(ctx, client.StatRequest{Path: name}); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, fs.ErrNotExist)
+	}
+	return ref.ReadFile(ctx, client.ReadRequest{Filename: name})
 }

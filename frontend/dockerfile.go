@@ -3,11 +3,10 @@ package frontend
 import (
 	"context"
 	"encoding/json"
-	"path"
 	"strings"
 
 	"github.com/containerd/platforms"
-	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -34,21 +33,23 @@ var forwardedOptDrop = []string{
 // dockerfileBase builds a Dockerfile config's image through the daemon's own
 // Dockerfile frontend (so the user Dockerfile's # syntax, build args, target
 // and .dockerignore behave as with docker build), and returns it as the base
-// for the feature layers, with the config of the target stage's external
-// base image (whose metadata label the reference carries over).
-func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, cfg *devcontainer.Config, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, *dockerspec.DockerOCIImage, error) {
-	b := cfg.Build
-	dfRel, err := insideContext(cfg, b.Path, "build.dockerfile")
-	if err != nil {
-		return llb.State{}, nil, nil, err
+// for the feature layers.
+func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, pl *plan.Plan, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
+	b := pl.Base.Dockerfile
+	if b == nil {
+		return llb.State{}, nil, errors.Errorf("%s: the plan has no Dockerfile build", pl.ConfigFile)
 	}
-	ctxRel, err := insideContext(cfg, b.Context, "build.context")
+	dfRel, err := contextPath(b.Path)
 	if err != nil {
-		return llb.State{}, nil, nil, err
+		return llb.State{}, nil, errors.Wrapf(err, "%s: build.dockerfile", pl.ConfigFile)
+	}
+	ctxRel, err := contextPath(b.Context)
+	if err != nil {
+		return llb.State{}, nil, errors.Wrapf(err, "%s: build.context", pl.ConfigFile)
 	}
 	excludes, err := bctx.dockerignore(ctx, ctxRel)
 	if err != nil {
-		return llb.State{}, nil, nil, err
+		return llb.State{}, nil, err
 	}
 	var include []string
 	if ctxRel != "." {
@@ -105,7 +106,7 @@ func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, cf
 	for name, st := range map[string]llb.State{"context": contextSt, "dockerfile": dockerfileSt} {
 		def, err := st.Marshal(ctx, llb.WithCaps(bc.BuildOpts().LLBCaps))
 		if err != nil {
-			return llb.State{}, nil, nil, err
+			return llb.State{}, nil, err
 		}
 		inputs[name] = def.ToPB()
 	}
@@ -116,42 +117,19 @@ func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, cf
 		CacheImports:   bc.CacheImports,
 	})
 	if err != nil {
-		return llb.State{}, nil, nil, errors.Wrapf(err, "%s: build.dockerfile %s", cfg.File, b.Dockerfile)
+		return llb.State{}, nil, errors.Wrapf(err, "%s: build.dockerfile %s", pl.ConfigFile, b.Path)
 	}
 	ref, err := res.SingleRef()
 	if err != nil {
-		return llb.State{}, nil, nil, err
+		return llb.State{}, nil, err
 	}
 	st, err := ref.ToState()
 	if err != nil {
-		return llb.State{}, nil, nil, err
+		return llb.State{}, nil, err
 	}
 	var img dockerspec.DockerOCIImage
 	if err := json.Unmarshal(res.Metadata[exptypes.ExporterImageConfigKey], &img); err != nil {
-		return llb.State{}, nil, nil, errors.Wrap(err, "Dockerfile build returned no image config")
+		return llb.State{}, nil, errors.Wrap(err, "Dockerfile build returned no image config")
 	}
-	var base *dockerspec.DockerOCIImage
-	if dt, ok := res.Metadata[exptypes.ExporterImageBaseConfigKey]; ok {
-		base = &dockerspec.DockerOCIImage{}
-		if err := json.Unmarshal(dt, base); err != nil {
-			return llb.State{}, nil, nil, errors.Wrap(err, "Dockerfile build returned an invalid base image config")
-		}
-	}
-	return st, &img, base, nil
-}
-
-// insideContext turns a path the config resolved against its virtual
-// location into a path relative to the build context root, refusing paths
-// outside the context.
-func insideContext(cfg *devcontainer.Config, p, field string) (string, error) {
-	rel, ok := strings.CutPrefix(path.Clean(p), virtualRoot)
-	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
-		return "", &devcontainer.Error{File: cfg.File, Line: cfg.Raw.Line("build"), Field: field,
-			Err: errors.Errorf("%s is outside the build context; run the build from a directory that contains it", p)}
-	}
-	rel = strings.TrimPrefix(rel, "/")
-	if rel == "" {
-		rel = "."
-	}
-	return rel, nil
+	return st, &img, nil
 }

@@ -2,12 +2,11 @@ package frontend
 
 import (
 	"context"
-	"encoding/json"
 
-	"github.com/devcache/devcache/devcontainer"
+	"github.com/containerd/platforms"
+	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/util/system"
@@ -16,17 +15,16 @@ import (
 	"github.com/pkg/errors"
 )
 
-// imageBase resolves the config's image through the gateway (named contexts
-// from --build-context first, as the Dockerfile frontend does) and returns
-// its filesystem and config.
-func imageBase(ctx context.Context, bc *dockerui.Client, cfg *devcontainer.Config, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
-	named, err := reference.ParseNormalizedNamed(cfg.Image)
+// imageBase returns the base image of an image config: a named context from
+// --build-context when one replaces it (as with the Dockerfile frontend),
+// else the Plan's pinned image, whose config is read through the gateway.
+func imageBase(ctx context.Context, bc *dockerui.Client, g *gatewayResolver, pl *plan.Plan, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
+	bi := pl.Base.Image
+	named, err := normalizeImage(bi.Ref)
 	if err != nil {
-		return llb.State{}, nil, errors.Wrapf(err, "%s: image: invalid reference %q", cfg.File, cfg.Image)
+		return llb.State{}, nil, err
 	}
-	named = reference.TagNameOnly(named)
-
-	nc, err := bc.NamedContext(named.String(), dockerui.ContextOpt{Platform: &p, ResolveMode: bc.ImageResolveMode.String()})
+	nc, err := bc.NamedContext(named, dockerui.ContextOpt{Platform: &p, ResolveMode: bc.ImageResolveMode.String()})
 	if err != nil {
 		return llb.State{}, nil, err
 	}
@@ -40,36 +38,40 @@ func imageBase(ctx context.Context, bc *dockerui.Client, cfg *devcontainer.Confi
 		}
 		return st.Platform(p), img, nil
 	}
-
-	resolved, dgst, dt, err := bc.GatewayClient().ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
-		LogName: "[internal] load metadata for " + named.String(),
-		ImageOpt: &sourceresolver.ResolveImageOpt{
-			Platform:    &p,
-			ResolveMode: bc.ImageResolveMode.String(),
-		},
-	})
+	ref := named
+	if bi.Digest != "" {
+		if ref, err = pinImage(named, bi.Digest); err != nil {
+			return llb.State{}, nil, err
+		}
+	}
+	ri, err := g.image(ctx, ref, platforms.Format(p))
 	if err != nil {
-		return llb.State{}, nil, errors.Wrapf(err, "%s: image: cannot resolve %q", cfg.File, cfg.Image)
+		return llb.State{}, nil, errors.Wrapf(err, "image %s", bi.Ref)
 	}
-	var img dockerspec.DockerOCIImage
-	if err := json.Unmarshal(dt, &img); err != nil {
-		return llb.State{}, nil, errors.Wrapf(err, "image %s: invalid config", resolved)
+	st := llb.Image(ri.pinned, llb.Platform(p), llb.WithCustomName("[devcontainer] FROM "+bi.Ref))
+	return st, ri.config, nil
+}
+
+// normalizeImage is ref in its full form with a default tag.
+func normalizeImage(ref string) (string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", errors.Wrapf(err, "invalid image reference %q", ref)
 	}
-	pinned := resolved
-	if dgst != "" {
-		r, err := reference.ParseNormalizedNamed(resolved)
-		if err != nil {
-			return llb.State{}, nil, err
-		}
-		d, err := reference.WithDigest(reference.TrimNamed(r), dgst)
-		if err != nil {
-			return llb.State{}, nil, err
-		}
-		pinned = d.String()
+	return reference.TagNameOnly(named).String(), nil
+}
+
+// pinImage is ref's repository at digest.
+func pinImage(ref, digest string) (string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", err
 	}
-	st := llb.Image(pinned, llb.Platform(p), bc.ImageResolveMode,
-		llb.WithCustomName("[devcontainer] FROM "+cfg.Image))
-	return st, &img, nil
+	d, err := reference.WithDigest(reference.TrimNamed(named), digestOf(digest))
+	if err != nil {
+		return "", err
+	}
+	return d.String(), nil
 }
 
 func emptyImage(p ocispecs.Platform) *dockerspec.DockerOCIImage {

@@ -46,8 +46,10 @@ type FeatureInstall struct {
 
 // FeatureSet is everything the features section of a build adds.
 type FeatureSet struct {
-	// ContainerUser and RemoteUser are _CONTAINER_USER and _REMOTE_USER.
-	ContainerUser, RemoteUser string
+	// BuiltinEnv is devcontainer-features.builtin.env as the client writes
+	// it (_CONTAINER_USER and _REMOTE_USER lines), and HomesScript the shell
+	// line that appends the users' home directories inside the image.
+	BuiltinEnv, HomesScript string
 	// ImageUser is the user the image had before the features (the
 	// Dockerfile's last USER or the base's; "" means root). It is restored,
 	// explicitly, after the features.
@@ -110,16 +112,16 @@ func ApplyFeatures(base bkllb.State, img *dockerspec.DockerOCIImage, fs FeatureS
 	// The built-in variables: the two users (known now) in one file layer,
 	// then their home directories, looked up inside the image before any
 	// feature runs.
-	builtin := fmt.Sprintf("_CONTAINER_USER=%s\n_REMOTE_USER=%s\n", fs.ContainerUser, fs.RemoteUser)
 	st := base.File(
 		bkllb.Mkdir(FeaturesDir, 0o755, bkllb.WithParents(true), bkllb.WithCreatedTime(fileTime)).
-			Mkfile(BuiltinEnvFile, 0o755, []byte(builtin), bkllb.WithCreatedTime(fileTime)),
+			Mkfile(BuiltinEnvFile, 0o755, []byte(fs.BuiltinEnv), bkllb.WithCreatedTime(fileTime)),
 		bkllb.WithCustomName("[devcontainer] write "+BuiltinEnvFile),
 	)
 	history("COPY devcontainer-features.builtin.env "+FeaturesDir+"/", true)
-	homes := homeLine("_CONTAINER_USER_HOME", fs.ContainerUser) + " && " + homeLine("_REMOTE_USER_HOME", fs.RemoteUser)
-	st = run(st, homes, "[devcontainer] look up the users' home directories")
-	history("RUN "+homes, true)
+	if fs.HomesScript != "" {
+		st = run(st, fs.HomesScript, "[devcontainer] look up the users' home directories")
+		history("RUN "+fs.HomesScript, true)
+	}
 
 	lex := shell.NewLex('\\')
 	for _, f := range fs.Features {
@@ -161,19 +163,6 @@ func ApplyFeatures(base bkllb.State, img *dockerspec.DockerOCIImage, fs FeatureS
 	out.Config.Env = env.strings()
 	out.Created = created
 	return st, out, nil
-}
-
-// homeLine is the reference's shell line that appends a user's home
-// directory (from getent, else /etc/passwd) to the built-in env file.
-func homeLine(name, user string) string {
-	q := shellQuote(user)
-	re := shellQuote("^" + regexp.QuoteMeta(user) + "|^[^:]*:[^:]*:" + regexp.QuoteMeta(user) + ":")
-	return fmt.Sprintf(`echo "%s=$( (command -v getent >/dev/null 2>&1 && getent passwd %s || grep -E %s /etc/passwd || true) | cut -d: -f6)" >> %s`,
-		name, q, re, BuiltinEnvFile)
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 var containerEnvRef = regexp.MustCompile(`\$\{containerEnv:([^}:]*)(?::([^}]*))?\}`)

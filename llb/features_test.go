@@ -44,7 +44,7 @@ func TestApplyFeaturesLayersEnvUser(t *testing.T) {
 	base := bkllb.Image("example.com/base@sha256:0000000000000000000000000000000000000000000000000000000000000000")
 	payload := bkllb.Scratch().File(bkllb.Mkfile("/install.sh", 0o755, []byte("#!/bin/sh\ntouch /a\n")))
 	fs := FeatureSet{
-		ContainerUser: "root", RemoteUser: "vscode", ImageUser: "",
+		BuiltinEnv: "_CONTAINER_USER=root\n_REMOTE_USER=vscode\n", HomesScript: "echo homes", ImageUser: "",
 		Features: []FeatureInstall{
 			{Dir: "a_0", Name: "./a", Payload: payload, EnvFile: []byte(`X="1"`), Wrapper: []byte("#!/bin/sh\n"),
 				ContainerEnv: []EnvVar{{"PATH", "/opt/a/bin:${PATH}"}, {"A", "$HOME-y"}}},

@@ -1,0 +1,149 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/containerd/platforms"
+	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/features"
+	"github.com/devcache/devcache/devcontainer/resolve"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// gatewayResolver resolves what a build needs when no client handed the
+// frontend a Plan: images through the BuildKit gateway (the session's
+// credentials, the daemon's mirrors), local features from the build
+// context, and OCI and tarball features anonymously from the frontend
+// process (public features; private ones need `docker devcache lock` or the
+// plugin, which resolve with the user's credentials).
+type gatewayResolver struct {
+	bc     *dockerui.Client
+	bctx   *buildCtx
+	remote *resolve.Client
+
+	mu     sync.Mutex
+	images map[string]*resolvedImage
+}
+
+// resolvedImage is a base image pinned through the gateway, with its full
+// config.
+type resolvedImage struct {
+	pinned string // repo@digest
+	config *dockerspec.DockerOCIImage
+	info   *devcontainer.Image
+}
+
+func newGatewayResolver(bc *dockerui.Client, bctx *buildCtx) *gatewayResolver {
+	return &gatewayResolver{
+		bc:     bc,
+		bctx:   bctx,
+		remote: resolve.New(resolve.Options{Keychain: authn.NewMultiKeychain()}),
+		images: map[string]*resolvedImage{},
+	}
+}
+
+// Resolve implements features.Resolver.
+func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin string) (*features.Source, error) {
+	if ref.Kind != features.KindLocal {
+		return g.remote.Resolve(ctx, ref, pin)
+	}
+	rel, err := insideContextPath(ref.LocalPath)
+	if err != nil {
+		return nil, errors.Wrapf(err, "local feature %s", ref.UserFeatureID)
+	}
+	metaPath := path.Join(rel, features.MetadataFile)
+	r, err := g.bctx.readFiles(ctx, "load feature "+ref.UserFeatureID, []string{metaPath})
+	if err != nil {
+		return nil, err
+	}
+	data, err := r.ReadFile(ctx, client.ReadRequest{Filename: metaPath})
+	if err != nil {
+		return nil, fmt.Errorf("local feature %s has no %s (is the path right?)", ref.UserFeatureID, features.MetadataFile)
+	}
+	src := &features.Source{Ref: ref}
+	file := ref.UserFeatureID + "/" + features.MetadataFile
+	if strings.TrimSpace(string(data)) != "" {
+		if src.DepMetadata, err = features.ParseMetadataJSON(file, data); err != nil {
+			return nil, err
+		}
+	}
+	if src.PayloadMetadata, err = features.ParseMetadataJSON(file, data); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// ResolveImage implements plan.Resolver through the gateway.
+func (g *gatewayResolver) ResolveImage(ctx context.Context, ref, platform string) (*devcontainer.Image, error) {
+	ri, err := g.image(ctx, ref, platform)
+	if err != nil {
+		return nil, err
+	}
+	return ri.info, nil
+}
+
+// image pins ref for platform and reads its config, once per build.
+func (g *gatewayResolver) image(ctx context.Context, ref, platform string) (*resolvedImage, error) {
+	key := ref + " " + platform
+	g.mu.Lock()
+	ri, ok := g.images[key]
+	g.mu.Unlock()
+	if ok {
+		return ri, nil
+	}
+	p, err := platforms.Parse(platform)
+	if err != nil {
+		return nil, err
+	}
+	named, err := normalizeImage(ref)
+	if err != nil {
+		return nil, err
+	}
+	resolved, dgst, dt, err := g.bc.GatewayClient().ResolveImageConfig(ctx, named, sourceresolver.Opt{
+		LogName:  "[internal] load metadata for " + named,
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: g.bc.ImageResolveMode.String()},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return nil, errors.Wrapf(err, "image %s: invalid config", resolved)
+	}
+	pinned, err := pinImage(resolved, dgst.String())
+	if err != nil {
+		return nil, err
+	}
+	ri = &resolvedImage{pinned: pinned, config: &img, info: &devcontainer.Image{
+		Ref: ref, Digest: dgst.String(), ManifestDigest: dgst.String(), Platform: platform,
+		User: img.Config.User, Env: img.Config.Env, Labels: img.Config.Labels,
+	}}
+	g.mu.Lock()
+	g.images[key] = ri
+	g.mu.Unlock()
+	return ri, nil
+}
+
+// insideContextPath turns a path resolved against the virtual context root
+// into one relative to the build context.
+func insideContextPath(p string) (string, error) {
+	rel, ok := strings.CutPrefix(path.Clean(p), virtualRoot)
+	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
+		return "", errors.Errorf("%s is outside the build context", p)
+	}
+	rel = strings.TrimPrefix(rel, "/")
+	if rel == "" {
+		rel = "."
+	}
+	return rel, nil
+}
