@@ -1,7 +1,9 @@
 package frontend
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/features"
+	"github.com/devcache/devcache/devcontainer/payload"
 	"github.com/devcache/devcache/devcontainer/plan"
 	devllb "github.com/devcache/devcache/llb"
 	"github.com/moby/buildkit/client/llb"
@@ -82,7 +86,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			return nil, err
 		}
 		base := img
-		fs, err := featureSet(pl, bctx, caps)
+		fs, err := featureSet(pl, bctx, caps, func(f plan.Feature) *payload.Tree {
+			return inlineTree(ctx, bc.BuildOpts().Opts, g, f)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -104,6 +110,30 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	return rb.Finalize()
+}
+
+// inlineTree finds a tarball feature's files among the client's payload
+// options or the payloads the frontend downloaded while resolving.
+func inlineTree(ctx context.Context, opts map[string]string, g *gatewayResolver, f plan.Feature) *payload.Tree {
+	if f.Source.Kind != features.KindTarball || f.Source.ContentDigest == "" {
+		return nil
+	}
+	if v, ok := opts[PayloadOptPrefix+f.Source.ContentDigest]; ok {
+		data, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return nil
+		}
+		t, err := payload.ReadArchive(bytes.NewReader(data), payload.ArchiveOptions{TarballFilter: true})
+		if err != nil || t.Digest() != f.Source.ContentDigest {
+			return nil
+		}
+		return t
+	}
+	t, err := g.remote.Payload(ctx, &features.Source{ContentDigest: f.Source.ContentDigest, Ref: &features.Ref{UserFeatureID: f.UserFeatureID}})
+	if err != nil {
+		return nil
+	}
+	return t
 }
 
 // clientPlans reads the Plans a client passed (PlanOpt); nil when none.

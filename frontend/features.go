@@ -4,6 +4,7 @@ import (
 	"path"
 
 	"github.com/devcache/devcache/devcontainer/features"
+	"github.com/devcache/devcache/devcontainer/payload"
 	"github.com/devcache/devcache/devcontainer/plan"
 	devllb "github.com/devcache/devcache/llb"
 	"github.com/moby/buildkit/client/llb"
@@ -16,9 +17,14 @@ import (
 // are unpacked.
 const payloadFile = "feature.tgz"
 
+// inlinePayload returns a feature's files when the frontend already holds
+// them (a tarball it downloaded while resolving, or one the client passed
+// with PayloadOptPrefix); nil otherwise.
+type inlinePayload func(f plan.Feature) *payload.Tree
+
 // featureSet turns the Plan's features into what package llb installs:
 // each feature's payload as an LLB state pinned by content.
-func featureSet(pl *plan.Plan, bctx *buildCtx, caps *pbCaps) (devllb.FeatureSet, error) {
+func featureSet(pl *plan.Plan, bctx *buildCtx, caps *pbCaps, inline inlinePayload) (devllb.FeatureSet, error) {
 	fs := devllb.FeatureSet{
 		BuiltinEnv:  pl.BuiltinEnv,
 		HomesScript: pl.HomesScript,
@@ -28,14 +34,19 @@ func featureSet(pl *plan.Plan, bctx *buildCtx, caps *pbCaps) (devllb.FeatureSet,
 		fs.ConfigEnv = append(fs.ConfigEnv, devllb.EnvVar{Name: kv.Name, Value: kv.Value})
 	}
 	for _, f := range pl.Features {
-		payload, err := featurePayload(f, bctx, caps)
-		if err != nil {
-			return devllb.FeatureSet{}, err
+		var st llb.State
+		if t := inline(f); t != nil {
+			st = devllb.TreeState(t, "[devcontainer] feature files "+f.UserFeatureID)
+		} else {
+			var err error
+			if st, err = featurePayload(f, bctx, caps); err != nil {
+				return devllb.FeatureSet{}, err
+			}
 		}
 		fi := devllb.FeatureInstall{
 			Dir:     f.ConsecutiveID,
 			Name:    f.UserFeatureID,
-			Payload: payload,
+			Payload: st,
 			EnvFile: []byte(f.EnvFile),
 			Wrapper: []byte(f.Wrapper),
 		}

@@ -11,3 +11,9 @@ const PlanOpt = "devcache-plan"
 // AllowOpt carries the source policy: a comma-separated list of allowed
 // source patterns (see --allow); empty allows everything.
 const AllowOpt = "devcache-allow"
+
+// PayloadOptPrefix, followed by a feature's content digest (as in the
+// Plan), carries that feature's files as a base64-encoded tar: a client that
+// already downloaded a tarball feature passes it so the daemon need not
+// fetch it again.
+const PayloadOptPrefix = "devcache-payload:"

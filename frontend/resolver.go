@@ -43,11 +43,17 @@ type resolvedImage struct {
 	info   *devcontainer.Image
 }
 
+// remoteOptions configures the frontend's own registry and HTTP access:
+// anonymous, no disk cache (a variable so tests can trust their servers).
+var remoteOptions = func() resolve.Options {
+	return resolve.Options{Keychain: authn.NewMultiKeychain()}
+}
+
 func newGatewayResolver(bc *dockerui.Client, bctx *buildCtx) *gatewayResolver {
 	return &gatewayResolver{
 		bc:     bc,
 		bctx:   bctx,
-		remote: resolve.New(resolve.Options{Keychain: authn.NewMultiKeychain()}),
+		remote: resolve.New(remoteOptions()),
 		images: map[string]*resolvedImage{},
 	}
 }

@@ -1,0 +1,11 @@
+package frontend
+
+import (
+	"testing"
+
+	"github.com/devcache/devcache/internal/stack/stacktest"
+)
+
+func TestMain(m *testing.M) {
+	stacktest.Main(m)
+}
