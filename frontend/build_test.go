@@ -156,9 +156,9 @@ RUN false
 `,
 		".devcontainer/hello/devcontainer-feature.json": helloFeature,
 		".devcontainer/hello/install.sh":                helloInstall,
-		"app.txt":                                        "app\n",
-		"secret.txt":                                     "secret\n",
-		".dockerignore":                                  "secret.txt\n",
+		"app.txt":                                       "app\n",
+		"secret.txt":                                    "secret\n",
+		".dockerignore":                                 "secret.txt\n",
 	})
 	ref := s.Ref("frontend/dockerfile:1")
 	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, nil); err != nil {
@@ -246,7 +246,7 @@ func TestErrorsNameFileFieldOrFeature(t *testing.T) {
 		{"unreachable-oci-feature", map[string]string{".devcontainer/devcontainer.json": `{"image": "` + base + `", "features": {"localhost:1/nope/feature:1": {}}}`},
 			[]string{"localhost:1/nope/feature:1"}, "", ""},
 		{"feature-fails", map[string]string{
-			".devcontainer/devcontainer.json":            `{"image": "` + base + `", "features": {"./bad": {}}}`,
+			".devcontainer/devcontainer.json":             `{"image": "` + base + `", "features": {"./bad": {}}}`,
 			".devcontainer/bad/devcontainer-feature.json": `{"id": "bad", "version": "1.0.0", "name": "Bad feature"}`,
 			".devcontainer/bad/install.sh":                "#!/bin/sh\necho going to fail\nexit 3\n",
 		}, nil, "[devcontainer] install feature ./bad", `ERROR: Feature "Bad feature" (Unknown) failed to install!`},
