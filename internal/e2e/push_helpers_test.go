@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/devcache/devcache/internal/stack"
+)
+
+var (
+	pluginOnce sync.Once
+	pluginBin  string
+	pluginErr  error
+)
+
+// pluginBinary builds cmd/docker-devcache once per test binary.
+func pluginBinary(t testing.TB) string {
+	t.Helper()
+	pluginOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "devcache-plugin-")
+		if err != nil {
+			pluginErr = err
+			return
+		}
+		pluginBin = filepath.Join(dir, "docker-devcache")
+		cmd := exec.Command("go", "build", "-o", pluginBin, "./cmd/docker-devcache")
+		cmd.Dir = moduleRoot(t)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			pluginErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if pluginErr != nil {
+		t.Fatal(pluginErr)
+	}
+	return pluginBin
+}
+
+// freshDaemon starts another stack in its own directory: an empty
+// buildkitd (a fresh CI runner) whose loopback registries include the main
+// stack's. It is stopped when the test ends.
+func freshDaemon(t *testing.T) *stack.Stack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	s, err := stack.Up(ctx, stack.Options{Dir: dir, Ephemeral: true})
+	if err != nil {
+		t.Fatalf("starting a second stack: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Down(); err != nil {
+			t.Errorf("stopping the second stack: %v", err)
+		}
+	})
+	return s
+}
+
+// vertexRuns reads --progress rawjson output and returns, for each vertex
+// name, whether it ran (started and not cached) in this solve.
+func vertexRuns(t testing.TB, rawjson string) map[string]bool {
+	t.Helper()
+	type state struct {
+		name    string
+		cached  bool
+		started bool
+	}
+	byDigest := map[string]*state{}
+	sc := bufio.NewScanner(strings.NewReader(rawjson))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var st client.SolveStatus
+		if err := json.Unmarshal([]byte(line), &st); err != nil {
+			continue
+		}
+		for _, v := range st.Vertexes {
+			s := byDigest[v.Digest.String()]
+			if s == nil {
+				s = &state{}
+				byDigest[v.Digest.String()] = s
+			}
+			s.name = v.Name
+			s.cached = s.cached || v.Cached
+			s.started = s.started || v.Started != nil
+		}
+	}
+	out := map[string]bool{}
+	for _, s := range byDigest {
+		out[s.name] = out[s.name] || (s.started && !s.cached)
+	}
+	return out
+}
+
+// execSteps filters vertexRuns to the Dockerfile RUN steps.
+func execSteps(runs map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for n, ran := range runs {
+		if i := strings.Index(n, "RUN "); i >= 0 {
+			out[strings.TrimSpace(n[i+4:])] = ran
+		}
+	}
+	return out
+}
+
+// authRegistry runs Debian's docker-registry with htpasswd auth on a free
+// loopback port until the test ends; it returns host:port.
+func authRegistry(t *testing.T, user, password string) string {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Fatalf("docker-registry (Debian package docker-registry) is needed: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	htpasswd := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(htpasswd, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, `version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: %q
+  delete:
+    enabled: true
+http:
+  addr: %q
+  secret: devcache-auth-test
+auth:
+  htpasswd:
+    realm: devcache-test
+    path: %q
+`, filepath.Join(dir, "data"), addr, htpasswd), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "registry.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", cfg)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logf.Close()
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				return addr
+			}
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
+			t.Fatalf("the authenticated registry on %s did not answer 401 on /v2/: %v\n%s", addr, err, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
