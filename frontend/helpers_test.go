@@ -74,6 +74,11 @@ func (r *buildResult) execsRun() []string {
 // plugin does, with ws as the context and its config dir as the dockerfile
 // local, and pushes the image to ref.
 func build(t *testing.T, s *stack.Stack, ws, configRel, ref string, attrs map[string]string) (*buildResult, error) {
+	return buildWith(t, s, ws, configRel, ref, attrs, nil)
+}
+
+// buildWith is build with more solve options (cache import/export).
+func buildWith(t *testing.T, s *stack.Stack, ws, configRel, ref string, attrs map[string]string, more func(*client.SolveOpt)) (*buildResult, error) {
 	t.Helper()
 	ctx := context.Background()
 	c, err := s.Client(ctx)
@@ -98,6 +103,9 @@ func build(t *testing.T, s *stack.Stack, ws, configRel, ref string, attrs map[st
 		FrontendAttrs: fa,
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
 		Exports:       []client.ExportEntry{{Type: client.ExporterImage, Attrs: map[string]string{"name": ref, "push": "true"}}},
+	}
+	if more != nil {
+		more(&opt)
 	}
 	ch := make(chan *client.SolveStatus)
 	res := &buildResult{vertexes: map[string]*client.Vertex{}, ref: ref}
