@@ -243,6 +243,10 @@ func TestErrorsNameFileFieldOrFeature(t *testing.T) {
 			[]string{"./nope"}, "", ""},
 		{"missing-dockerfile", map[string]string{".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Nope.Dockerfile"}}`},
 			[]string{"Nope.Dockerfile"}, "", ""},
+		{"context-escapes", map[string]string{
+			".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile", "context": "../.."}}`,
+			".devcontainer/Dockerfile":        "FROM " + base + "\n",
+		}, []string{"build.context", "outside the build context"}, "", ""},
 		{"unreachable-oci-feature", map[string]string{".devcontainer/devcontainer.json": `{"image": "` + base + `", "features": {"localhost:1/nope/feature:1": {}}}`},
 			[]string{"localhost:1/nope/feature:1"}, "", ""},
 		{"feature-fails", map[string]string{

@@ -16,8 +16,8 @@ import (
 func TestRegistryCacheImportCoversEveryStep(t *testing.T) {
 	s := stacktest.Get(t)
 	ws := writeTree(t, map[string]string{
-		".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile"}, "features": {"./hello": {}}}`,
-		".devcontainer/Dockerfile":        "FROM " + s.Ref("busybox:latest") + "\nRUN echo cache-import-test > /df-step\n",
+		".devcontainer/devcontainer.json":               `{"build": {"dockerfile": "Dockerfile"}, "features": {"./hello": {}}}`,
+		".devcontainer/Dockerfile":                      "FROM " + s.Ref("busybox:latest") + "\nRUN echo cache-import-test > /df-step\n",
 		".devcontainer/hello/devcontainer-feature.json": helloFeature,
 		".devcontainer/hello/install.sh":                helloInstall,
 	})

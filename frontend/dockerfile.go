@@ -41,11 +41,11 @@ func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, pl
 	}
 	dfRel, err := contextPath(b.Path)
 	if err != nil {
-		return llb.State{}, nil, errors.Wrapf(err, "%s: build.dockerfile", pl.ConfigFile)
+		return llb.State{}, nil, errors.Errorf("%s: build.dockerfile: %s is outside the build context; build from a directory that contains it", pl.ConfigFile, b.Path)
 	}
 	ctxRel, err := contextPath(b.Context)
 	if err != nil {
-		return llb.State{}, nil, errors.Wrapf(err, "%s: build.context", pl.ConfigFile)
+		return llb.State{}, nil, errors.Errorf("%s: build.context: %s is outside the build context; build from a directory that contains it", pl.ConfigFile, b.Context)
 	}
 	excludes, err := bctx.dockerignore(ctx, ctxRel)
 	if err != nil {

@@ -35,7 +35,7 @@ func TestClientPlanIsBuiltAsIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws := writeTree(t, map[string]string{
-		".devcontainer/devcontainer.json": `{"image": "` + movable + `", "features": {"./hello": {"greeting": "planned"}}, "remoteUser": "root"}`,
+		".devcontainer/devcontainer.json":               `{"image": "` + movable + `", "features": {"./hello": {"greeting": "planned"}}, "remoteUser": "root"}`,
 		".devcontainer/hello/devcontainer-feature.json": helloFeature,
 		".devcontainer/hello/install.sh":                helloInstall,
 	})

@@ -115,6 +115,27 @@ func (g *gatewayResolver) image(ctx context.Context, ref, platform string) (*res
 	if err != nil {
 		return nil, err
 	}
+	// A named context (--build-context) replaces the image, as for FROM.
+	nc, err := g.bc.NamedContext(named, dockerui.ContextOpt{Platform: &p, ResolveMode: g.bc.ImageResolveMode.String()})
+	if err != nil {
+		return nil, err
+	}
+	if nc != nil {
+		_, img, err := nc.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if img == nil {
+			img = emptyImage(p)
+		}
+		ri = &resolvedImage{config: img, info: &devcontainer.Image{
+			Ref: ref, Platform: platform, User: img.Config.User, Env: img.Config.Env, Labels: img.Config.Labels,
+		}}
+		g.mu.Lock()
+		g.images[key] = ri
+		g.mu.Unlock()
+		return ri, nil
+	}
 	resolved, dgst, dt, err := g.bc.GatewayClient().ResolveImageConfig(ctx, named, sourceresolver.Opt{
 		LogName:  "[internal] load metadata for " + named,
 		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: g.bc.ImageResolveMode.String()},

@@ -1,0 +1,65 @@
+package frontend
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devcache/devcache/internal/stack/stacktest"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// TestNamedContextReplacesBase checks --build-context for the config's
+// image (buildx sends context:<ref>=docker-image://other), as the
+// Dockerfile frontend honours it for FROM.
+func TestNamedContextReplacesBase(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"image": "example.invalid/not/pullable:1"}`,
+	})
+	ref := s.Ref("frontend/named-context:1")
+	attrs := map[string]string{"context:example.invalid/not/pullable:1": "docker-image://" + s.Ref("busybox:latest")}
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, attrs); err != nil {
+		t.Fatal(err)
+	}
+	_, files, _ := image(t, ref)
+	if _, ok := files["/bin/busybox"]; !ok {
+		t.Error("the named context did not replace the base image")
+	}
+}
+
+// TestSourceDateEpoch checks that SOURCE_DATE_EPOCH (a build arg, as
+// buildx passes it) dates the image and every history entry devcache adds.
+func TestSourceDateEpoch(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json":               `{"image": "` + s.Ref("busybox:latest") + `", "features": {"./hello": {}}, "remoteUser": "root"}`,
+		".devcontainer/hello/devcontainer-feature.json": helloFeature,
+		".devcontainer/hello/install.sh":                helloInstall,
+	})
+	ref := s.Ref("frontend/epoch:1")
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, map[string]string{"build-arg:SOURCE_DATE_EPOCH": "1700000000"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, _ := image(t, ref)
+	want := time.Unix(1700000000, 0).UTC()
+	if !cfg.Created.Time.Equal(want) {
+		t.Errorf("created = %v, want %v", cfg.Created.Time, want)
+	}
+	n := 0
+	for _, h := range cfg.History {
+		if h.Comment == "devcache" {
+			n++
+			if !h.Created.Time.Equal(want) {
+				t.Errorf("history %q created %v, want %v", h.CreatedBy, h.Created.Time, want)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no history entries from devcache")
+	}
+	if !slices.ContainsFunc(cfg.History, func(h v1.History) bool { return strings.HasPrefix(h.CreatedBy, "LABEL devcontainer.metadata=") }) {
+		t.Error("no history entry for the label")
+	}
+}
