@@ -60,7 +60,17 @@ func newGatewayResolver(bc *dockerui.Client, bctx *buildCtx) *gatewayResolver {
 
 // Resolve implements features.Resolver.
 func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin string) (*features.Source, error) {
-	if ref.Kind != features.KindLocal {
+	switch ref.Kind {
+	case features.KindOCI:
+		if d := pinOrDigest(ref, pin); d != "" {
+			return g.resolvePinnedOCI(ctx, ref, d)
+		}
+		src, err := g.remote.Resolve(ctx, ref, pin)
+		if err != nil {
+			return nil, errors.Wrapf(err, "resolving the tag from the frontend, anonymously (for a private registry, pin the feature with `docker devcache lock` or build with `docker devcache build`)")
+		}
+		return src, nil
+	case features.KindTarball:
 		return g.remote.Resolve(ctx, ref, pin)
 	}
 	rel, err := insideContextPath(ref.LocalPath)
@@ -87,6 +97,18 @@ func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin st
 		return nil, err
 	}
 	return src, nil
+}
+
+// pinOrDigest is the manifest digest a feature is pinned to: the
+// lockfile's, or the digest in the reference.
+func pinOrDigest(ref *features.Ref, pin string) string {
+	if pin != "" {
+		return pin
+	}
+	if ref.OCI != nil {
+		return ref.OCI.Digest
+	}
+	return ""
 }
 
 // ResolveImage implements plan.Resolver through the gateway.

@@ -1,0 +1,92 @@
+package frontend
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/devcache/devcache/devcontainer/features"
+	"github.com/devcache/devcache/devcontainer/resolve"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/pkg/errors"
+)
+
+// resolvePinnedOCI resolves an OCI feature whose manifest digest is known
+// (a lockfile pin or an @sha256 reference) entirely through the daemon:
+// the manifest and the payload are fetched as blobs by digest with the
+// session's credentials and the daemon's mirrors, so private registries
+// work from `docker buildx build` once the config is locked.
+func (g *gatewayResolver) resolvePinnedOCI(ctx context.Context, ref *features.Ref, manifestDigest string) (*features.Source, error) {
+	caps := g.bc.BuildOpts().LLBCaps
+	if err := caps.Supports(pb.CapSourceImageBlob); err != nil {
+		return nil, errors.Wrapf(err, "feature %s: this BuildKit cannot fetch blobs by digest", ref.UserFeatureID)
+	}
+	repo := ref.OCI.Registry + "/" + ref.OCI.Path
+	body, err := g.readBlob(ctx, repo+"@"+manifestDigest, "manifest.json", false)
+	if err != nil {
+		return nil, errors.Wrapf(err, "feature %s: manifest %s", ref.UserFeatureID, manifestDigest)
+	}
+	sum := sha256.Sum256(body)
+	if "sha256:"+hex.EncodeToString(sum[:]) != manifestDigest {
+		return nil, fmt.Errorf("Digest did not match for %s.", ref.OCI.Resource)
+	}
+	var m struct {
+		Config struct {
+			MediaType string `json:"mediaType"`
+		} `json:"config"`
+		Layers []struct {
+			Digest string `json:"digest"`
+			Size   int64  `json:"size"`
+		} `json:"layers"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, errors.Wrapf(err, "feature %s: manifest %s", ref.UserFeatureID, manifestDigest)
+	}
+	if m.Config.MediaType != resolve.FeatureConfigMediaType || len(m.Layers) == 0 {
+		return nil, errors.Errorf("feature %s: %s@%s is not a dev container feature", ref.UserFeatureID, repo, manifestDigest)
+	}
+	layer := m.Layers[0]
+	src := &features.Source{Ref: ref, ManifestDigest: manifestDigest, LayerDigest: layer.Digest, LayerSize: layer.Size}
+	meta, err := g.readBlob(ctx, repo+"@"+layer.Digest, features.MetadataFile, true)
+	if err == nil {
+		if src.PayloadMetadata, err = features.ParseMetadataJSON(ref.UserFeatureID+": "+features.MetadataFile, meta); err != nil {
+			return nil, err
+		}
+	}
+	src.DepMetadata = src.PayloadMetadata
+	if ann := m.Annotations[resolve.MetadataAnnotation]; ann != "" {
+		if src.DepMetadata, err = features.ParseMetadataJSON(ref.UserFeatureID+": manifest annotation "+resolve.MetadataAnnotation, []byte(ann)); err != nil {
+			return nil, err
+		}
+	}
+	return src, nil
+}
+
+// readBlob fetches a blob by digest through the daemon and reads it, or
+// (unpack) reads file from inside the unpacked archive.
+func (g *gatewayResolver) readBlob(ctx context.Context, ref, file string, unpack bool) ([]byte, error) {
+	st := llb.ImageBlob(ref, llb.Filename(payloadFile), llb.WithCustomName("[devcontainer] fetch "+ref))
+	name := payloadFile
+	if unpack {
+		st = llb.Scratch().File(llb.Copy(st, "/"+payloadFile, "/", &llb.CopyInfo{AttemptUnpack: true, CreateDestPath: true}))
+		name = file
+	}
+	def, err := st.Marshal(ctx, llb.WithCaps(g.bc.BuildOpts().LLBCaps))
+	if err != nil {
+		return nil, err
+	}
+	res, err := g.bc.GatewayClient().Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	r, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	return r.ReadFile(ctx, client.ReadRequest{Filename: name})
+}
