@@ -48,6 +48,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	allow, err := sourcePolicy(bc.BuildOpts().Opts, bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
 	bctx := newBuildCtx(bc)
 	g := newGatewayResolver(bc, bctx)
 
@@ -68,6 +72,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		}
 		pl, err := planFor(ctx, plans, cfg, g, bctx, p)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkPolicy(allow, pl); err != nil {
 			return nil, err
 		}
 		var (

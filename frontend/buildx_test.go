@@ -1,11 +1,13 @@
 package frontend
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -61,5 +63,45 @@ func TestSourceDateEpoch(t *testing.T) {
 	}
 	if !slices.ContainsFunc(cfg.History, func(h v1.History) bool { return strings.HasPrefix(h.CreatedBy, "LABEL devcontainer.metadata=") }) {
 		t.Error("no history entry for the label")
+	}
+}
+
+// TestSourcePolicy checks that the frontend refuses a base image and a
+// feature the allowlist does not name, and builds when it does.
+func TestSourcePolicy(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json":               `{"image": "` + s.Ref("busybox:latest") + `", "features": {"./hello": {}}}`,
+		".devcontainer/hello/devcontainer-feature.json": helloFeature,
+		".devcontainer/hello/install.sh":                helloInstall,
+	})
+	_, err := build(t, s, ws, ".devcontainer/devcontainer.json", s.Ref("frontend/policy:refused"),
+		map[string]string{AllowOpt: "registry.example.com/**"})
+	if err == nil || !strings.Contains(err.Error(), "source policy") || !strings.Contains(err.Error(), s.Ref("busybox:latest")) {
+		t.Errorf("base image not refused with a clear error: %v", err)
+	}
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", s.Ref("frontend/policy:allowed"),
+		map[string]string{"build-arg:DEVCACHE_ALLOW": s.Registry + "/busybox"}); err != nil {
+		t.Errorf("allowed build failed: %v", err)
+	}
+}
+
+// TestSourcePolicyRefusesFeature checks that an OCI feature outside the
+// allowlist is refused, naming the feature and the rule.
+func TestSourcePolicyRefusesFeature(t *testing.T) {
+	s := stacktest.Get(t)
+	reg := resolvetest.StartRegistry(t)
+	src := writeTree(t, map[string]string{
+		"hello/devcontainer-feature.json": helloFeature,
+		"hello/install.sh":                helloInstall,
+	})
+	pub := reg.PublishFeature(t, filepath.Join(src, "hello"), "features/hello", nil, "1")
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"image": "` + s.Ref("busybox:latest") + `", "features": {"` + pub.Ref + `": {}}}`,
+	})
+	_, err := build(t, s, ws, ".devcontainer/devcontainer.json", s.Ref("frontend/policy:feature"),
+		map[string]string{AllowOpt: s.Registry + "/**"})
+	if err == nil || !strings.Contains(err.Error(), "feature") || !strings.Contains(err.Error(), pub.Ref) {
+		t.Errorf("feature not refused with a clear error: %v", err)
 	}
 }
