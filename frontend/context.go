@@ -36,10 +36,12 @@ type buildCtx struct {
 	// virtualRoot): files there are read from the "dockerfile" local, which
 	// is that directory even where the config was not located.
 	configDir string
+	// ociStore is the client's OCI layout store for blobs (OCIStoreOpt).
+	ociStore string
 }
 
 func newBuildCtx(bc *dockerui.Client) *buildCtx {
-	return &buildCtx{bc: bc, sessionID: bc.BuildOpts().SessionID}
+	return &buildCtx{bc: bc, sessionID: bc.BuildOpts().SessionID, ociStore: bc.BuildOpts().Opts[OCIStoreOpt]}
 }
 
 // local is the build context restricted to paths (nil: everything) minus

@@ -84,6 +84,11 @@ func featurePayload(f plan.Feature, bctx *buildCtx, caps *pbCaps) (llb.State, er
 		if s.LayerDigest == "" {
 			return llb.State{}, errors.Errorf("feature %s: no layer digest resolved", f.UserFeatureID)
 		}
+		if bctx.ociStore != "" {
+			blob := llb.OCILayoutBlob(s.Repository+"@"+s.LayerDigest,
+				llb.ImageBlobOCIStore(bctx.sessionID, bctx.ociStore), llb.Filename(payloadFile), name)
+			return unpack(blob), nil
+		}
 		blob := llb.ImageBlob(s.Repository+"@"+s.LayerDigest, llb.Filename(payloadFile), name)
 		return unpack(blob), nil
 	case features.KindTarball:

@@ -71,6 +71,10 @@ func (g *gatewayResolver) resolvePinnedOCI(ctx context.Context, ref *features.Re
 // (unpack) reads file from inside the unpacked archive.
 func (g *gatewayResolver) readBlob(ctx context.Context, ref, file string, unpack bool) ([]byte, error) {
 	st := llb.ImageBlob(ref, llb.Filename(payloadFile), llb.WithCustomName("[devcontainer] fetch "+ref))
+	if g.bctx.ociStore != "" {
+		st = llb.OCILayoutBlob(ref, llb.ImageBlobOCIStore(g.bctx.sessionID, g.bctx.ociStore), llb.Filename(payloadFile),
+			llb.WithCustomName("[devcontainer] read "+ref))
+	}
 	name := payloadFile
 	if unpack {
 		st = llb.Scratch().File(llb.Copy(st, "/"+payloadFile, "/", &llb.CopyInfo{AttemptUnpack: true, CreateDestPath: true}))

@@ -17,3 +17,10 @@ const AllowOpt = "devcache-allow"
 // already downloaded a tarball feature passes it so the daemon need not
 // fetch it again.
 const PayloadOptPrefix = "devcache-payload:"
+
+// OCIStoreOpt names an OCI layout store the client attached to the session
+// (client.SolveOpt.OCIStores), for example a `docker devcache warm`
+// directory: OCI features are then read from it by digest instead of a
+// registry. Base images come from such a store through named contexts
+// (context:<image>=oci-layout://<store>@<digest>), as with buildx.
+const OCIStoreOpt = "devcache-oci-store"

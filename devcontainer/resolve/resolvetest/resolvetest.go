@@ -72,6 +72,9 @@ func StartRegistry(t testing.TB) *Registry {
 	return r
 }
 
+// Close stops the registry (for offline tests).
+func (r *Registry) Close() { r.srv.Close() }
+
 // Requests returns the requests served so far and forgets them.
 func (r *Registry) Requests() []string {
 	r.mu.Lock()
