@@ -32,7 +32,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res, handled, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{}); err != nil || handled {
+	if res, handled, err := bc.HandleSubrequest(ctx, subrequests(bc)); err != nil || handled {
 		return res, err
 	}
 

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"context"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,9 @@ import (
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/client"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/tonistiigi/fsutil"
 )
 
 // TestNamedContextReplacesBase checks --build-context for the config's
@@ -103,5 +107,40 @@ func TestSourcePolicyRefusesFeature(t *testing.T) {
 		map[string]string{AllowOpt: s.Registry + "/**"})
 	if err == nil || !strings.Contains(err.Error(), "feature") || !strings.Contains(err.Error(), pub.Ref) {
 		t.Errorf("feature not refused with a clear error: %v", err)
+	}
+}
+
+// TestCallTargets answers --call targets (the subrequest buildx sends).
+func TestCallTargets(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"name": "My env", "image": "` + s.Ref("busybox:latest") + `"}`,
+	})
+	ctx := context.Background()
+	c, err := s.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dfFS, err := fsutil.NewFS(filepath.Join(ws, ".devcontainer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string][]byte
+	_, err = c.Build(ctx, client.SolveOpt{
+		FrontendAttrs: map[string]string{"filename": "devcontainer.json", "requestid": "frontend.targets"},
+		LocalMounts:   map[string]fsutil.FS{"dockerfile": dfFS, "context": dfFS},
+	}, "", func(ctx context.Context, gc gwclient.Client) (*gwclient.Result, error) {
+		res, err := Build(ctx, gc)
+		if res != nil {
+			meta = res.Metadata
+		}
+		return res, err
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := string(meta["result.txt"]); !strings.Contains(out, "devcontainer") || !strings.Contains(out, "My env") {
+		t.Errorf("targets = %q", out)
 	}
 }

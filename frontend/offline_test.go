@@ -67,8 +67,8 @@ func TestOfflineFromOCILayout(t *testing.T) {
 	baseDigest := res.Plan.Base.Image.Digest
 	named, _ := normalizeImage(s.Ref("busybox:latest"))
 	attrs := map[string]string{
-		PlanOpt:             string(plans),
-		OCIStoreOpt:         "devcache-warm",
+		PlanOpt:            string(plans),
+		OCIStoreOpt:        "devcache-warm",
 		"context:" + named: "oci-layout://devcache-warm@" + baseDigest,
 	}
 	ref := s.Ref("frontend/offline:1")

@@ -1,0 +1,61 @@
+package frontend
+
+import (
+	"context"
+
+	"github.com/devcache/devcache/devcontainer"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+)
+
+// subrequests answers `docker buildx build --call targets|outline`: a
+// devcontainer.json has one target, the dev container image, and the build
+// args devcache reads.
+func subrequests(bc *dockerui.Client) dockerui.RequestHandler {
+	describe := func(ctx context.Context) (string, string, error) {
+		src, err := bc.ReadEntrypoint(ctx, "JSON")
+		if err != nil {
+			return "", "", err
+		}
+		cfg, err := devcontainer.Parse(src.Filename, src.Data, nil)
+		if err != nil {
+			return "", "", err
+		}
+		name, _ := cfg.Raw.Get("name")
+		s, _ := name.(string)
+		base := cfg.Image
+		if cfg.Build != nil {
+			base = cfg.Build.Dockerfile
+		}
+		return s, base, nil
+	}
+	return dockerui.RequestHandler{
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
+			name, base, err := describe(ctx)
+			if err != nil {
+				return nil, err
+			}
+			desc := "the dev container image"
+			if name != "" {
+				desc += " of " + name
+			}
+			return &targets.List{Targets: []targets.Target{{Name: "devcontainer", Default: true, Description: desc, Base: base}}}, nil
+		},
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			name, _, err := describe(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &outline.Outline{
+				Name:        "devcontainer",
+				Description: name,
+				Args: []outline.Arg{
+					{Name: "SOURCE_DATE_EPOCH", Description: "Unix time for image and history timestamps (reproducible builds)"},
+					{Name: configPathArg, Description: "Path of devcontainer.json inside the build context (found by content when unset)"},
+					{Name: allowBuildArg, Description: "Source policy: comma-separated patterns of allowed images and features"},
+				},
+			}, nil
+		},
+	}
+}
