@@ -126,7 +126,9 @@ func ApplyFeatures(base bkllb.State, img *dockerspec.DockerOCIImage, fs FeatureS
 	lex := shell.NewLex('\\')
 	for _, f := range fs.Features {
 		for _, kv := range f.ContainerEnv {
-			v, _, err := lex.ProcessWord(`"`+kv.Value+`"`, env)
+			// The reference writes ENV K="v" with '"' and '\' escaped (not
+			// '$'), and the Dockerfile ENV expands it: so do we.
+			v, _, err := lex.ProcessWord(`"`+dockerfileQuoteEscaper.Replace(kv.Value)+`"`, env)
 			if err != nil {
 				return bkllb.State{}, nil, errors.Wrapf(err, "feature %s: containerEnv %s", f.Name, kv.Name)
 			}
@@ -164,6 +166,8 @@ func ApplyFeatures(base bkllb.State, img *dockerspec.DockerOCIImage, fs FeatureS
 	out.Created = created
 	return st, out, nil
 }
+
+var dockerfileQuoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 var containerEnvRef = regexp.MustCompile(`\$\{containerEnv:([^}:]*)(?::([^}]*))?\}`)
 

@@ -47,7 +47,7 @@ func TestApplyFeaturesLayersEnvUser(t *testing.T) {
 		BuiltinEnv: "_CONTAINER_USER=root\n_REMOTE_USER=vscode\n", HomesScript: "echo homes", ImageUser: "",
 		Features: []FeatureInstall{
 			{Dir: "a_0", Name: "./a", Payload: payload, EnvFile: []byte(`X="1"`), Wrapper: []byte("#!/bin/sh\n"),
-				ContainerEnv: []EnvVar{{"PATH", "/opt/a/bin:${PATH}"}, {"A", "$HOME-y"}}},
+				ContainerEnv: []EnvVar{{"PATH", "/opt/a/bin:${PATH}"}, {"A", "$HOME-y"}, {"Q", `it's "quoted"`}, {"E", `\$HOME C:\dir`}}},
 			{Dir: "b_1", Name: "./b", Payload: payload, EnvFile: nil, Wrapper: []byte("#!/bin/sh\n")},
 		},
 		ConfigEnv: []EnvVar{{"LIT", `a $b "c" \d`}, {"P2", "/x:${containerEnv:PATH}"}},
@@ -56,7 +56,7 @@ func TestApplyFeaturesLayersEnvUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEnv := []string{"PATH=/opt/a/bin:/usr/bin:/bin", "HOME=/root", "A=/root-y", `LIT=a $b "c" \d`, "P2=/x:/opt/a/bin:/usr/bin:/bin"}
+	wantEnv := []string{"PATH=/opt/a/bin:/usr/bin:/bin", "HOME=/root", "A=/root-y", `Q=it's "quoted"`, `E=\/root C:\dir`, `LIT=a $b "c" \d`, "P2=/x:/opt/a/bin:/usr/bin:/bin"}
 	if !slices.Equal(img.Config.Env, wantEnv) {
 		t.Errorf("Env = %q\nwant %q", img.Config.Env, wantEnv)
 	}

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+mkdir -p /opt/conformance
+echo "PATH=$PATH AFTER=$AFTER tool=$(tool)" > /opt/conformance/after.txt

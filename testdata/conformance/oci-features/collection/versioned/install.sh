@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+mkdir -p /opt/conformance
+echo "version=$VERSION" > /opt/conformance/versioned.txt
