@@ -109,7 +109,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		}
 		ref, err := solve(ctx, bc, st, p)
 		if err != nil {
-			return nil, err
+			return nil, featureError(pl, err)
 		}
 		return &dockerui.BuildResult{Reference: ref, Image: img, BaseImage: base, Epoch: epoch}, nil
 	})
@@ -117,6 +117,19 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	return rb.Finalize()
+}
+
+// featureError names the feature whose install step failed, if one did. It
+// makes a new error rather than wrapping: BuildKit sends a wrapped exec
+// error back to the client as the bare exec error, dropping the context.
+func featureError(pl *plan.Plan, err error) error {
+	msg := err.Error()
+	for _, f := range pl.Features {
+		if strings.Contains(msg, "/tmp/build-features-src/"+f.ConsecutiveID+" ") {
+			return fmt.Errorf("%s: feature %q failed to install: %s", pl.ConfigFile, f.UserFeatureID, msg)
+		}
+	}
+	return err
 }
 
 // inlineTree finds a tarball feature's files among the client's payload

@@ -253,7 +253,7 @@ func TestErrorsNameFileFieldOrFeature(t *testing.T) {
 			".devcontainer/devcontainer.json":             `{"image": "` + base + `", "features": {"./bad": {}}}`,
 			".devcontainer/bad/devcontainer-feature.json": `{"id": "bad", "version": "1.0.0", "name": "Bad feature"}`,
 			".devcontainer/bad/install.sh":                "#!/bin/sh\necho going to fail\nexit 3\n",
-		}, nil, "[devcontainer] install feature ./bad", `ERROR: Feature "Bad feature" (Unknown) failed to install!`},
+		}, []string{`feature "./bad" failed to install`, "exit code: 3"}, "[devcontainer] install feature ./bad", `ERROR: Feature "Bad feature" (Unknown) failed to install!`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -94,6 +94,9 @@ func solve(ctx context.Context, bc *dockerui.Client, st llb.State, p ocispecs.Pl
 	res, err := bc.GatewayClient().Solve(ctx, client.SolveRequest{
 		Definition:   def.ToPB(),
 		CacheImports: bc.CacheImports,
+		// Evaluated here so that a failing step's error can be attributed
+		// to its feature (featureError) instead of surfacing at export.
+		Evaluate: true,
 	})
 	if err != nil {
 		return nil, err
