@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -49,6 +50,22 @@ func ReferenceCLI(t testing.TB) string {
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			installErr = err.Error()
+			return
+		}
+		// Test binaries run in parallel: one installs, the others wait.
+		lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			installErr = err.Error()
+			return
+		}
+		defer lock.Close()
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+			installErr = "lock " + lock.Name() + ": " + err.Error()
+			return
+		}
+		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+		if _, err := os.Stat(js); err == nil {
+			installDir = js
 			return
 		}
 		cmd := exec.Command("npm", "install", "--prefix", dir, "--no-audit", "--no-fund", "@devcontainers/cli@"+RefCLIVersion)
