@@ -1,20 +1,16 @@
 package frontend
 
 import (
-	"archive/tar"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/devcache/devcache/internal/imagetest"
 	"github.com/devcache/devcache/internal/stack"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/buildkit/client"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
@@ -140,44 +136,9 @@ func buildWith(t *testing.T, s *stack.Stack, ws, configRel, ref string, attrs ma
 // image reads ref's config and flattened filesystem from the registry.
 func image(t *testing.T, ref string) (*v1.ConfigFile, map[string]string, int) {
 	t.Helper()
-	r, err := name.ParseReference(ref)
+	img, err := imagetest.Read(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := remote.Image(r)
-	if err != nil {
-		t.Fatalf("read %s: %v", ref, err)
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{}
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			content := "<large file>"
-			if h.Size < 1<<20 {
-				b, _ := io.ReadAll(tr)
-				content = string(b)
-			}
-			files["/"+strings.TrimPrefix(h.Name, "./")] = content
-		} else if h.Typeflag == tar.TypeDir {
-			files["/"+strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")+"/"] = ""
-		}
-	}
-	return cfg, files, len(layers)
+	return img.Config, img.Files, img.Layers
 }

@@ -4,16 +4,13 @@ import (
 	"archive/tar"
 	"encoding/json"
 	"fmt"
-	"io"
 	"path"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/devcache/devcache/internal/imagetest"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // built is what the suite compares of one pushed image.
@@ -28,58 +25,19 @@ const absent = "<absent>"
 // readImage reads ref's config and the given files (from the flattened
 // filesystem) from the registry.
 func readImage(ref string, files []string) (*built, error) {
-	r, err := name.ParseReference(ref)
+	img, err := imagetest.Read(ref)
 	if err != nil {
 		return nil, err
 	}
-	img, err := remote.Image(r)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", ref, err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	b := &built{Config: cf.Config, Layers: len(cf.RootFS.DiffIDs), Files: map[string]string{}}
-	if len(files) == 0 {
-		return b, nil
-	}
-	want := map[string]bool{}
+	b := &built{Config: img.Config.Config, Layers: len(img.Config.RootFS.DiffIDs), Files: map[string]string{}}
 	for _, f := range files {
-		want[strings.TrimPrefix(path.Clean(f), "/")] = true
-	}
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading the filesystem of %s: %w", ref, err)
-		}
-		n := strings.TrimPrefix(path.Clean(h.Name), "/")
-		if !want[n] {
-			continue
-		}
-		switch h.Typeflag {
-		case tar.TypeReg:
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				return nil, err
-			}
-			b.Files["/"+n] = string(data)
-		case tar.TypeSymlink:
-			b.Files["/"+n] = "<symlink to " + h.Linkname + ">"
-		default:
-			b.Files["/"+n] = fmt.Sprintf("<type %c>", h.Typeflag)
-		}
-	}
-	for _, f := range files {
-		k := "/" + strings.TrimPrefix(path.Clean(f), "/")
-		if _, ok := b.Files[k]; !ok {
-			b.Files[k] = absent
+		n := "/" + strings.TrimPrefix(path.Clean(f), "/")
+		if v, ok := img.Files[n]; ok {
+			b.Files[n] = v
+		} else if _, isDir := img.Files[n+"/"]; isDir {
+			b.Files[n] = fmt.Sprintf("<type %c>", tar.TypeDir)
+		} else {
+			b.Files[n] = absent
 		}
 	}
 	return b, nil

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,10 +14,10 @@ import (
 	"time"
 
 	"github.com/devcache/devcache/internal/goimage"
+	"github.com/devcache/devcache/internal/imagetest"
 	"github.com/devcache/devcache/internal/stack"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -150,34 +148,9 @@ func mustJSON(t testing.TB, v any) string {
 // imageFiles reads the regular files of ref's flattened filesystem.
 func imageFiles(t testing.TB, ref string) map[string]string {
 	t.Helper()
-	r, err := name.ParseReference(ref)
+	img, err := imagetest.Read(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := remote.Image(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	files := map[string]string{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			content := "<large file>"
-			if h.Size < 1<<20 {
-				b, _ := io.ReadAll(tr)
-				content = string(b)
-			}
-			files["/"+strings.TrimPrefix(h.Name, "./")] = content
-		}
-	}
-	return files
+	return img.Files
 }
