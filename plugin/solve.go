@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/frontend"
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
@@ -25,6 +26,10 @@ type solveRequest struct {
 	cacheExports []client.CacheOptionsEntry
 	buildArgs    map[string]string
 	noCache      bool
+	// plans are the client's resolved Plans, handed to the frontend
+	// (frontend.PlanOpt) so that it builds exactly what was keyed; their
+	// platforms are the build's.
+	plans []*plan.Plan
 }
 
 // solve runs the devcache frontend in this process against the builder,
@@ -46,7 +51,11 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 	if rel, err := filepath.Rel(req.ws.Folder, req.ws.ConfigPath); err == nil && !strings.HasPrefix(rel, "..") {
 		attrs["build-arg:DEVCACHE_CONFIG_PATH"] = filepath.ToSlash(rel)
 	}
-	if len(o.platforms) > 0 {
+	switch {
+	case len(req.plans) > 0:
+		attrs[frontend.PlanOpt] = plansAttr(req.plans)
+		attrs["platform"] = planPlatforms(req.plans)
+	case len(o.platforms) > 0:
 		attrs["platform"] = strings.Join(o.platforms, ",")
 	}
 	if req.noCache {
@@ -68,6 +77,7 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 			"dockerfile": configFS,
 		},
 		CacheImports: req.cacheImports,
+		SourcePolicy: pinPolicy(req.plans),
 		CacheExports: req.cacheExports,
 		Session: []session.Attachable{
 			authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{

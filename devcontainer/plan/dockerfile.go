@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/devcache/devcache/devcontainer"
 )
@@ -17,6 +18,16 @@ func dockerfileBase(ctx context.Context, ws string, cfg *devcontainer.Config, o 
 		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "Dockerfile (%s) not found.", b.Path)
 	}
 	df := &Dockerfile{Path: rel(ws, b.Path), Context: rel(ws, b.Context), Content: string(data), Args: b.Args, Target: b.Target, Options: b.Options}
+	if o.ReadFile == nil {
+		// Only the client sees the context as a directory; the frontend
+		// is handed the client's Plan instead.
+		if df.ContextDigest, err = contextDigest(filepath.FromSlash(b.Context), string(data)); err != nil {
+			return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.context", "%v", err)
+		}
+	}
+	if df.Images, err = dockerfileImages(ctx, r, string(data), b.Args, platform); err != nil {
+		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "%s: %v", df.Path, err)
+	}
 	baseRef, ok := devcontainer.DockerfileBaseImage(string(data), b.Args, b.Target, platform)
 	if !ok || baseRef == "scratch" {
 		return df, nil, "", nil

@@ -64,6 +64,14 @@ type Dockerfile struct {
 	Args    []devcontainer.EnvVar     `json:"args,omitempty"`
 	Target  string                    `json:"target,omitempty"`
 	Options devcontainer.BuildOptions `json:"options"`
+	// ContextDigest pins the build-context files the Dockerfile reads
+	// (COPY/ADD sources, RUN bind mounts; after .dockerignore), by content
+	// and executable bit; "" when it reads none, or when the Plan was
+	// computed without access to the context (see Options.ReadFile).
+	ContextDigest string `json:"contextDigest,omitempty"`
+	// Images pins every external image the Dockerfile names (FROM of any
+	// stage, COPY --from, RUN --mount=from), by what its tag pointed to.
+	Images []ImagePin `json:"images,omitempty"`
 }
 
 // Feature is one feature instance in install order.

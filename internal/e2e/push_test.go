@@ -97,8 +97,9 @@ func TestPushTwice(t *testing.T) {
 	}
 
 	// Again, with the cache repository from the environment.
+	ghOut := filepath.Join(t.TempDir(), "github_output")
 	start = time.Now()
-	out, errOut := devcache(t, ws, s.BuildkitAddr, []string{"DEVCACHE_CACHE_REPO=" + repo}, "push", "--progress", "rawjson")
+	out, errOut := devcache(t, ws, s.BuildkitAddr, []string{"DEVCACHE_CACHE_REPO=" + repo, "GITHUB_OUTPUT=" + ghOut}, "push", "--progress", "rawjson")
 	second := time.Since(start)
 	l := lightningRE.FindStringSubmatch(out)
 	if l == nil {
@@ -112,6 +113,10 @@ func TestPushTwice(t *testing.T) {
 	}
 	if runs := vertexRuns(t, errOut); len(runs) > 0 {
 		t.Errorf("second push solved %v, want no build at all", runs)
+	}
+	keyTag := md.KeyTag[strings.LastIndex(md.KeyTag, ":")+1:]
+	if b, _ := os.ReadFile(ghOut); string(b) != "hit=true\ncached-image="+m[1]+"\nkey-tag="+keyTag+"\n" {
+		t.Errorf("$GITHUB_OUTPUT = %q", b)
 	}
 	t.Logf("first push %v, second push %v", first.Round(time.Millisecond), second.Round(time.Millisecond))
 
@@ -170,23 +175,29 @@ func TestPushFreshDaemonReusesLayers(t *testing.T) {
 }
 
 // TestPushReproducible: two empty daemons pushing the same config to two
-// repositories push the same manifest.
+// repositories push the same manifest (a Dockerfile config, and an image
+// config with features).
 func TestPushReproducible(t *testing.T) {
 	s := stacktest.Get(t)
 	nonce := fmt.Sprint(time.Now().UnixNano())
-	ws := pushWorkspace(t, s.Ref("busybox:latest"), nonce, "echo three > /three && mkdir -p /data && date > /data/when")
-	daemons := []*stack.Stack{freshDaemon(t), freshDaemon(t)}
-	var digests []string
-	for i, d := range daemons {
-		out, _ := devcache(t, ws, d.BuildkitAddr, nil, "push", "--cache-repo", s.Ref(fmt.Sprintf("e2e/repro-%d", i)), "--progress", "quiet")
-		m := refRE.FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("push %d printed %q", i, out)
-		}
-		digests = append(digests, m[1][strings.Index(m[1], "@")+1:])
+	workspaces := map[string]string{
+		"dockerfile": pushWorkspace(t, s.Ref("busybox:latest"), nonce, "echo three > /three && mkdir -p /data && touch /data/when"),
+		"features":   featureWorkspace(t, s.Ref("busybox:latest"), nonce, "#!/bin/sh\nmkdir -p /opt/c && touch /opt/c/when\n"),
 	}
-	if digests[0] != digests[1] {
-		t.Errorf("two clean daemons pushed different manifests: %v", digests)
+	daemons := []*stack.Stack{freshDaemon(t), freshDaemon(t)}
+	for kind, ws := range workspaces {
+		var digests []string
+		for i, d := range daemons {
+			out, _ := devcache(t, ws, d.BuildkitAddr, nil, "push", "--cache-repo", s.Ref(fmt.Sprintf("e2e/repro-%s-%d", kind, i)), "--progress", "quiet")
+			m := refRE.FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("%s: push %d printed %q", kind, i, out)
+			}
+			digests = append(digests, m[1][strings.Index(m[1], "@")+1:])
+		}
+		if digests[0] != digests[1] {
+			t.Errorf("%s: two clean daemons pushed different manifests: %v", kind, digests)
+		}
 	}
 }
 
@@ -246,8 +257,8 @@ func TestPushDockerCLIAuthenticated(t *testing.T) {
 
 	repo := reg + "/team/devcache"
 	// Without credentials the registry refuses.
-	if _, err := remote.Head(mustTag(t, repo+":probe")); err == nil || !strings.Contains(err.Error(), "UNAUTHORIZED") {
-		t.Fatalf("anonymous HEAD on %s: %v, want UNAUTHORIZED", repo, err)
+	if _, err := remote.Head(mustTag(t, repo+":probe")); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("anonymous HEAD on %s: %v, want 401 Unauthorized", repo, err)
 	}
 
 	nonce := fmt.Sprint(time.Now().UnixNano())
@@ -261,9 +272,56 @@ func TestPushDockerCLIAuthenticated(t *testing.T) {
 	if l := lightningRE.FindStringSubmatch(out); l == nil || l[1] != m[1] {
 		t.Errorf("second docker devcache push printed %q, want the ⚡ line for %s", out, m[1])
 	}
-	// build imports the pushed layer cache with the same (read) access.
-	out = run(t, ws, env, "docker", "devcache", "build", "--cache-repo", repo, "--progress", "rawjson", "-o", "type=oci,dest="+filepath.Join(t.TempDir(), "out.tar"))
-	_ = out
+	// build on a fresh daemon imports the pushed layer cache with the
+	// config's credentials: no RUN step runs.
+	fresh := freshDaemon(t)
+	_, errOut, err := runErr(ws, env, "docker", "devcache", "build", "--buildkit-host", fresh.BuildkitAddr, "--cache-repo", repo,
+		"--progress", "rawjson", "-o", "type=oci,dest="+filepath.Join(t.TempDir(), "out.tar"))
+	if err != nil {
+		t.Fatalf("docker devcache build --cache-repo: %v\n%s", err, lastLines(errOut, 40))
+	}
+	steps := execSteps(vertexRuns(t, errOut))
+	if len(steps) != 3 {
+		t.Errorf("RUN steps in the solve status: %v, want 3", steps)
+	}
+	for step, ran := range steps {
+		if ran {
+			t.Errorf("RUN %q ran; want it from the registry layer cache", step)
+		}
+	}
+}
+
+// TestBuildCacheDir: --cache-dir carries every layer to a fresh daemon
+// without a registry; --metadata-file has the digest and the key.
+func TestBuildCacheDir(t *testing.T) {
+	s := stacktest.Get(t)
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	ws := pushWorkspace(t, s.Ref("busybox:latest"), nonce, "echo three > /three")
+	cacheDir := filepath.Join(t.TempDir(), "layers")
+	meta := filepath.Join(t.TempDir(), "meta.json")
+	devcache(t, ws, s.BuildkitAddr, nil, "build", "--cache-dir", cacheDir, "--progress", "quiet",
+		"--metadata-file", meta, "-o", "type=oci,dest="+filepath.Join(t.TempDir(), "a.tar"))
+	var md map[string]string
+	b, _ := os.ReadFile(meta)
+	if err := json.Unmarshal(b, &md); err != nil || !strings.HasPrefix(md["devcache.key"], "sha256:") || !strings.HasPrefix(md["containerimage.digest"], "sha256:") {
+		t.Errorf("metadata file = %s (%v)", b, err)
+	}
+	fresh := freshDaemon(t)
+	out, errOut := devcache(t, ws, fresh.BuildkitAddr, []string{"DEVCACHE_CACHE_DIR=" + cacheDir}, "build", "--progress", "rawjson", "--format", "json",
+		"-o", "type=oci,dest="+filepath.Join(t.TempDir(), "b.tar"))
+	var res struct{ Digest, Key string }
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Key != md["devcache.key"] || res.Digest != md["containerimage.digest"] {
+		t.Errorf("--format json = %s (%v), want key %s digest %s", out, err, md["devcache.key"], md["containerimage.digest"])
+	}
+	steps := execSteps(vertexRuns(t, errOut))
+	if len(steps) != 3 {
+		t.Errorf("RUN steps in the solve status: %v, want 3", steps)
+	}
+	for step, ran := range steps {
+		if ran {
+			t.Errorf("RUN %q ran; want it from --cache-dir", step)
+		}
+	}
 }
 
 func writeAuth(t *testing.T, dockerConfig, host, user, password string) {
@@ -287,4 +345,112 @@ func mustTag(t *testing.T, s string) name.Tag {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// featureWorkspace is an image config with three local features installed
+// in a fixed order (a, b, c); c's install script is cInstall.
+func featureWorkspace(t *testing.T, base, nonce, cInstall string) string {
+	files := map[string]string{
+		".devcontainer/devcontainer.json": `{
+  "image": "` + base + `",
+  "features": {"./a": {}, "./b": {}, "./c": {}},
+  "overrideFeatureInstallOrder": ["./a", "./b", "./c"],
+  "remoteUser": "root"
+}
+`,
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		files[".devcontainer/"+id+"/devcontainer-feature.json"] = `{"id": "` + id + `", "version": "1.0.0"}`
+		script := "#!/bin/sh\nset -e\necho " + id + " " + nonce + " > /feature-" + id + "\n"
+		if id == "b" {
+			script += "sleep 2\n"
+		}
+		if id == "c" {
+			script = cInstall
+		}
+		files[".devcontainer/"+id+"/install.sh"] = script
+	}
+	return writeWorkspace(t, files)
+}
+
+// TestPushFreshDaemonFeatureEdit: a fresh daemon pushing a config whose
+// last feature was edited runs only that feature's install step; the
+// others come from the registry layer cache.
+func TestPushFreshDaemonFeatureEdit(t *testing.T) {
+	s := stacktest.Get(t)
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	repo := s.Ref("e2e/push-features")
+	ws := featureWorkspace(t, s.Ref("busybox:latest"), nonce, "#!/bin/sh\necho c > /feature-c\n")
+	devcache(t, ws, s.BuildkitAddr, nil, "push", "--cache-repo", repo, "--progress", "quiet")
+
+	fresh := freshDaemon(t)
+	edited := featureWorkspace(t, s.Ref("busybox:latest"), nonce, "#!/bin/sh\necho c edited > /feature-c\n")
+	_, errOut := devcache(t, edited, fresh.BuildkitAddr, nil, "push", "--cache-repo", repo, "--progress", "rawjson")
+	runs := vertexRuns(t, errOut)
+	want := map[string]bool{
+		"[devcontainer] install feature ./a": false,
+		"[devcontainer] install feature ./b": false,
+		"[devcontainer] install feature ./c": true,
+	}
+	for step, ran := range want {
+		got, ok := runs[step]
+		if !ok {
+			t.Errorf("no %q in the solve status: %v", step, runs)
+		} else if got != ran {
+			t.Errorf("%q ran=%v, want %v (all: %v)", step, got, ran, runs)
+		}
+	}
+	var execs []string
+	for n, ran := range runs {
+		if ran && strings.Contains(n, "install feature") {
+			execs = append(execs, n)
+		}
+	}
+	if len(execs) != 1 {
+		t.Errorf("install steps that ran: %v, want only ./c's", execs)
+	}
+}
+
+// TestDockerEngine: with a Docker engine, build --load puts the image into
+// it, and push refuses the engine's classic docker-driver builder (it
+// cannot export cache) with what to do instead.
+func TestDockerEngine(t *testing.T) {
+	s := stacktest.Get(t)
+	host := dockerEngine(t, s)
+	env, dockerConfig := dockerEnv(t, s)
+	env = append(env, "DOCKER_HOST="+host)
+	if err := os.Symlink(pluginBinary(t), filepath.Join(dockerConfig, "cli-plugins", "docker-devcache")); err != nil {
+		t.Fatal(err)
+	}
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	ws := pushWorkspace(t, s.Ref("busybox:latest"), nonce, "echo three > /three")
+
+	// The engine here has no bridge network, so its own BuildKit cannot
+	// run RUN steps: an image config (no step to run) for the docker driver.
+	imageWS := writeWorkspace(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"image": "` + s.Ref("busybox:latest") + `", "remoteUser": "root"}`,
+	})
+	for _, c := range []struct{ name, ws, builder, load, tag string }{
+		{"build --load on a remote builder", ws, "--buildkit-host=" + s.BuildkitAddr, "--load", "devcache-e2e/load:remote"},
+		{"build --load on the docker driver", imageWS, "--builder=default", "--load", "devcache-e2e/load:docker"},
+		{"build -t on the docker driver", imageWS, "--builder=default", "", "devcache-e2e/load:tagged"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"devcache", "build", c.builder, "-t", c.tag, "--progress", "plain"}
+			if c.load != "" {
+				args = append(args, c.load)
+			}
+			run(t, c.ws, env, "docker", args...)
+			out := run(t, ws, env, "docker", "image", "inspect", "--format", "{{json .Config.Labels}}", c.tag)
+			if !strings.Contains(out, "devcontainer.metadata") {
+				t.Errorf("loaded image labels = %s", out)
+			}
+		})
+	}
+	t.Run("push refuses the docker driver", func(t *testing.T) {
+		_, errOut, err := runErr(ws, env, "docker", "devcache", "push", "--builder", "default", "--cache-repo", s.Ref("e2e/docker-driver"))
+		if err == nil || !strings.Contains(errOut, "cannot export the layer cache") || !strings.Contains(errOut, "docker buildx create") {
+			t.Errorf("push on the docker driver: err=%v\n%s", err, errOut)
+		}
+	})
 }

@@ -16,35 +16,36 @@ func Match(pattern, subject string) bool {
 	return match(pattern, subject)
 }
 
+// match is a memoised matcher: O(len(p)·len(s)) whatever the wildcards,
+// so a hostile reference cannot make a pattern backtrack exponentially.
 func match(p, s string) bool {
-	for len(p) > 0 {
-		if strings.HasPrefix(p, "**") {
-			rest := strings.TrimLeft(p, "*")
-			for i := 0; i <= len(s); i++ {
-				if match(rest, s[i:]) {
-					return true
-				}
+	memo := make(map[[2]int]bool)
+	var m func(i, j int) bool
+	m = func(i, j int) bool {
+		key := [2]int{i, j}
+		if v, ok := memo[key]; ok {
+			return v
+		}
+		var r bool
+		switch {
+		case i == len(p):
+			r = j == len(s)
+		case strings.HasPrefix(p[i:], "**"):
+			k := i
+			for k < len(p) && p[k] == '*' {
+				k++
 			}
-			return false
+			// "**" matches nothing, or one more character of anything.
+			r = m(k, j) || (j < len(s) && m(i, j+1))
+		case p[i] == '*':
+			r = m(i+1, j) || (j < len(s) && s[j] != '/' && m(i, j+1))
+		default:
+			r = j < len(s) && p[i] == s[j] && m(i+1, j+1)
 		}
-		if p[0] == '*' {
-			rest := p[1:]
-			for i := 0; i <= len(s); i++ {
-				if match(rest, s[i:]) {
-					return true
-				}
-				if i < len(s) && s[i] == '/' {
-					break
-				}
-			}
-			return false
-		}
-		if len(s) == 0 || p[0] != s[0] {
-			return false
-		}
-		p, s = p[1:], s[1:]
+		memo[key] = r
+		return r
 	}
-	return len(s) == 0
+	return m(0, 0)
 }
 
 // ImageRepository normalises an image or OCI reference to its repository

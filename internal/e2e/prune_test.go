@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/devcache/devcache/internal/stack/stacktest"
+)
+
+// TestPruneDistribution: prune against the real registry (distribution
+// 2.8, deletes enabled, no referrers API): --dry-run deletes nothing; a run
+// deletes the expired entry by digest (distribution drops its tag with it)
+// and its build-info referrer with the sha256-<hex> fallback tag, and keeps
+// the newest entry of the scope and other tags.
+func TestPruneDistribution(t *testing.T) {
+	s := stacktest.Get(t)
+	repo, err := name.NewRepository(s.Ref("e2e/prune-" + time.Now().Format("150405.000000")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := func(c byte, age time.Duration) (name.Tag, v1.Hash) {
+		img, _ := random.Image(128, 1)
+		img = mutate.Annotations(img, map[string]string{
+			"dev.devcache.scope":               ".devcontainer/devcontainer.json",
+			"org.opencontainers.image.created": time.Now().Add(-age).UTC().Format(time.RFC3339),
+		}).(v1.Image)
+		tag := repo.Tag("dc-" + strings.Repeat(string(c), 64))
+		if err := remote.Write(tag, img); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := img.Digest()
+		return tag, d
+	}
+	young, _ := entry('a', time.Hour)
+	old, oldDigest := entry('b', 100*time.Hour)
+	other := repo.Tag("latest")
+	img, _ := random.Image(64, 1)
+	if err := remote.Write(other, img); err != nil {
+		t.Fatal(err)
+	}
+	// A referrer of the old entry, as push's build info.
+	desc, err := remote.Get(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	art = mutate.ConfigMediaType(art, "application/vnd.devcache.build-info.v1+json")
+	art = mutate.Subject(art, desc.Descriptor).(v1.Image)
+	artDigest, _ := art.Digest()
+	if err := remote.Write(repo.Digest(artDigest.String()), art); err != nil {
+		t.Fatal(err)
+	}
+	fallback := repo.Tag("sha256-" + oldDigest.Hex)
+	exists := func(r name.Reference) bool {
+		_, err := remote.Head(r)
+		return err == nil
+	}
+	if !exists(fallback) {
+		t.Fatalf("no referrers fallback tag %s: the registry has a referrers API after all?", fallback)
+	}
+
+	dir := t.TempDir()
+	out, _ := devcache(t, dir, s.BuildkitAddr, nil, "prune", "--cache-repo", repo.String(), "--older-than", "24h", "--dry-run")
+	if !strings.Contains(out, "would delete "+old.String()) || strings.Contains(out, young.String()) || !exists(old) {
+		t.Fatalf("dry run:\n%s", out)
+	}
+	out, _ = devcache(t, dir, s.BuildkitAddr, nil, "prune", "--cache-repo", repo.String(), "--older-than", "24h")
+	if !strings.Contains(out, "deleted "+old.String()) {
+		t.Fatalf("prune:\n%s", out)
+	}
+	for r, want := range map[name.Reference]bool{old: false, young: true, other: true, fallback: false, repo.Digest(artDigest.String()): false} {
+		if got := exists(r); got != want {
+			t.Errorf("%s exists = %v, want %v", r, got, want)
+		}
+	}
+	// --keep 0 with nothing old enough still keeps the young entry.
+	devcache(t, dir, s.BuildkitAddr, nil, "prune", "--cache-repo", repo.String(), "--older-than", "24h", "--keep", "0")
+	if !exists(young) {
+		t.Error("young entry deleted")
+	}
+}

@@ -1,0 +1,75 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+
+	mobyclient "github.com/moby/moby/client"
+	"github.com/pkg/errors"
+)
+
+// dockerLoad is the --load output: the image tarball (docker exporter)
+// streamed into the Docker engine of the current docker context, as
+// `docker load` does, whatever the builder. wait returns the engine's
+// verdict once the build has written the tarball; abort ends the load when
+// the build failed before.
+type dockerLoad struct {
+	pw   *io.PipeWriter
+	done chan error
+}
+
+func (o *rootOptions) startDockerLoad(ctx context.Context) (*dockerLoad, error) {
+	if o.dockerCli == nil {
+		return nil, errors.New("--load needs the docker CLI and a Docker engine; use --output type=docker,dest=FILE (then docker load -i FILE) or --push")
+	}
+	api := o.dockerCli.Client()
+	pr, pw := io.Pipe()
+	l := &dockerLoad{pw: pw, done: make(chan error, 1)}
+	go func() {
+		err := loadInto(ctx, api, pr)
+		pr.CloseWithError(err)
+		l.done <- err
+	}()
+	return l, nil
+}
+
+func loadInto(ctx context.Context, api mobyclient.APIClient, r io.Reader) error {
+	resp, err := api.ImageLoad(ctx, r, mobyclient.ImageLoadWithQuiet(true))
+	if err != nil {
+		return errors.Wrap(err, "--load: loading the image into the Docker engine")
+	}
+	defer resp.Close()
+	dec := json.NewDecoder(resp)
+	for {
+		var msg struct {
+			Error       string `json:"error"`
+			ErrorDetail *struct {
+				Message string `json:"message"`
+			} `json:"errorDetail"`
+		}
+		if err := dec.Decode(&msg); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return errors.Wrap(err, "--load: reading the Docker engine's answer")
+		}
+		if msg.ErrorDetail != nil && msg.ErrorDetail.Message != "" {
+			return errors.Errorf("--load: the Docker engine refused the image: %s", msg.ErrorDetail.Message)
+		}
+		if msg.Error != "" {
+			return errors.Errorf("--load: the Docker engine refused the image: %s", msg.Error)
+		}
+	}
+}
+
+// output is the exporter's Output function.
+func (l *dockerLoad) output(map[string]string) (io.WriteCloser, error) { return l.pw, nil }
+
+// wait waits for the engine after a successful build.
+func (l *dockerLoad) wait() error { return <-l.done }
+
+// abort ends the load after a failed build.
+func (l *dockerLoad) abort(cause error) {
+	l.pw.CloseWithError(cause)
+	<-l.done
+}

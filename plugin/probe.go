@@ -1,0 +1,300 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/docker/cli/cli"
+	"github.com/spf13/cobra"
+
+	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/plan"
+)
+
+// Exit codes of probe.
+const (
+	exitHit   = 0
+	exitMiss  = 1
+	exitError = 2
+)
+
+// probeOptions are the flags of `docker devcache probe`.
+type probeOptions struct {
+	cacheRepo string
+	scope     string
+	maxAge    time.Duration
+	explain   bool
+	lock      lockFlags
+	reg       registryOptions
+}
+
+// probeResult is what probe reports (the JSON of --format json).
+type probeResult struct {
+	Hit bool `json:"hit"`
+	// Image is <repo>@sha256:… on a hit.
+	Image   string    `json:"image,omitempty"`
+	Ref     string    `json:"ref"`
+	Key     string    `json:"key"`
+	Created time.Time `json:"created,omitzero"`
+	// Reason says why it is a miss.
+	Reason string `json:"reason,omitempty"`
+	// Explain lists the differences from the newest entry of the scope.
+	Explain *explanation `json:"explain,omitempty"`
+}
+
+// newProbeCommand is `docker devcache probe`.
+func newProbeCommand(root *rootOptions) *cobra.Command {
+	var o probeOptions
+	cmd := &cobra.Command{
+		Use:   "probe --cache-repo REPO",
+		Short: "Tell whether the dev container image is already cached, without building",
+		Long: `Compute the workspace's Plan and cache key, then look for <cache-repo>:dc-<key>
+with one manifest HEAD (a single request where the registry takes anonymous
+or Basic credentials). Nothing is built, pulled or written. With a lockfile
+and a digest-pinned base image the Plan needs no registry request at all
+(feature payloads and pinned images are read from the local resolve cache once
+fetched).
+
+Exit codes:
+  0  hit: prints DEVCACHE_CACHED_IMAGE=<repo>@sha256:…
+  1  miss: the reason is printed on stderr
+  2  error (bad config, authentication, registry or network failure, timeout):
+     an error is never reported as a miss
+
+When $GITHUB_OUTPUT is set, hit=, cached-image= and key-tag= are appended to it.`,
+		Example: `  # In CI: use the cached image or build it
+  if out=$(docker devcache probe --cache-repo ghcr.io/acme/devcache); then
+    echo "$out" >> "$GITHUB_ENV"
+  elif [ $? -eq 1 ]; then
+    docker devcache push --cache-repo ghcr.io/acme/devcache
+  else
+    exit 2
+  fi
+
+  # Why is it a miss? Compare with the newest entry of this config
+  docker devcache probe --cache-repo registry.example.com/team/devcache --explain
+
+  # Rebuild weekly: entries older than 7 days are misses
+  docker devcache probe --cache-repo registry.example.com/team/devcache --max-age 168h --format json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return probeError(fmt.Errorf("probe takes no arguments, got %q", args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runProbe(cmd, root, &o)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return probeError(err) })
+	f := cmd.Flags()
+	f.StringVar(&o.cacheRepo, "cache-repo", "", "Repository of the cache entries (e.g. ghcr.io/acme/devcache)")
+	f.StringVar(&o.scope, "cache-scope", "", "Cache scope for --explain (default: the config's path in the workspace)")
+	f.DurationVar(&o.maxAge, "max-age", 0, "Entries older than this are misses (e.g. 168h; 0: any age)")
+	f.BoolVar(&o.explain, "explain", false, "On a miss, list the Plan inputs that differ from the newest entry of the same scope")
+	addLockFlags(f, &o.lock)
+	addRegistryFlags(f, &o.reg)
+	return cmd
+}
+
+func init() { registerCommand(newProbeCommand) }
+
+// probeError makes err exit with code 2.
+func probeError(err error) error {
+	return cli.StatusError{Cause: err, Status: "error: " + err.Error(), StatusCode: exitError}
+}
+
+func runProbe(cmd *cobra.Command, root *rootOptions, o *probeOptions) error {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.reg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.reg.timeout)
+		defer cancel()
+	}
+	res, err := probe(ctx, root, o)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (%v; raise --timeout)", err, ctx.Err())
+		} else if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (timed out after %s; raise --timeout)", err, o.reg.timeout)
+		}
+		return probeError(err)
+	}
+	if err := writeGitHubOutput(res); err != nil {
+		return probeError(err)
+	}
+	if err := printProbe(cmd.OutOrStdout(), root.format, res); err != nil {
+		return probeError(err)
+	}
+	if !res.Hit {
+		return cli.StatusError{Status: "miss: " + res.Reason, StatusCode: exitMiss}
+	}
+	return nil
+}
+
+// probe computes the key and looks the entry up; an error is never a miss.
+func probe(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResult, error) {
+	if root.format != "text" && root.format != "json" && root.format != "" {
+		return nil, fmt.Errorf("unknown --format %q (text or json)", root.format)
+	}
+	repo, err := cacheRepository(o.cacheRepo)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := o.reg.newRegistry()
+	if err != nil {
+		return nil, err
+	}
+	mode, err := o.lock.mode()
+	if err != nil {
+		return nil, err
+	}
+	results, err := computePlans(ctx, root, reg, mode)
+	if err != nil {
+		return nil, err
+	}
+	plans := plansOf(results)
+	tag := keyTag(plans)
+	ref := repo.Tag(tag)
+	res := &probeResult{Ref: ref.String(), Key: strings.TrimPrefix(tag, keyTagPrefix)}
+	if len(plans) == 1 {
+		res.Key = plans[0].Key()
+	}
+	digest, err := reg.head(ctx, ref)
+	switch {
+	case isNotFound(err):
+		res.Reason = fmt.Sprintf("no cache entry %s", ref)
+	case err != nil:
+		return nil, fmt.Errorf("looking up %s: %w", ref, err)
+	default:
+		res.Hit = true
+		res.Image = repo.Digest(digest.String()).String()
+	}
+	if res.Hit && o.maxAge > 0 {
+		e, err := reg.readEntry(ctx, repo, tag)
+		if err != nil {
+			return nil, fmt.Errorf("reading the age of %s: %w", ref, err)
+		}
+		res.Created = e.Created
+		if e.Created.IsZero() {
+			return nil, fmt.Errorf("%s records no creation time (no %s annotation, no config created); cannot apply --max-age", ref, AnnotationCreated)
+		}
+		if age := time.Since(e.Created); age > o.maxAge {
+			res.Hit, res.Image = false, ""
+			res.Reason = fmt.Sprintf("cache entry %s was created %s (%s ago), older than --max-age %s", ref, e.Created.UTC().Format(time.RFC3339), age.Round(time.Second), o.maxAge)
+		}
+	}
+	if !res.Hit && o.explain {
+		scope := o.scope
+		if scope == "" {
+			scope = plans[0].ConfigFile
+		}
+		ex, err := explainMiss(ctx, reg, repo, tag, scope, plans)
+		if err != nil {
+			// The miss stands; the explanation is extra.
+			ex = &explanation{Scope: scope, Error: err.Error()}
+		}
+		res.Explain = ex
+	}
+	return res, nil
+}
+
+// computePlans computes one Plan per --platform (one for the default).
+func computePlans(ctx context.Context, root *rootOptions, reg *registry, mode plan.LockMode) ([]*plan.Result, error) {
+	ws, err := root.resolveWorkspace()
+	if err != nil {
+		return nil, err
+	}
+	platforms := root.platforms
+	if len(platforms) == 0 {
+		platforms = []string{""}
+	}
+	cfg, err := loadConfig(ws, reg)
+	if err != nil {
+		return nil, err
+	}
+	resolver := reg.resolver()
+	prefetch(ctx, ws.Folder, cfg, resolver, platforms, mode)
+	var out []*plan.Result
+	for _, p := range platforms {
+		r, err := plan.ForConfig(ctx, ws.Folder, cfg, plan.Options{ConfigPath: ws.ConfigPath, Resolver: resolver, Platform: p, Lock: mode})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// loadConfig reads the workspace's config as plan.ForWorkspace does and
+// applies the source policy to its Dockerfile before anything is resolved.
+func loadConfig(ws *workspace, reg *registry) (*devcontainer.Config, error) {
+	cfg, err := devcontainer.Load(ws.Folder, ws.ConfigPath, &devcontainer.Variables{LocalEnv: os.LookupEnv, LocalWorkspaceFolder: filepath.ToSlash(ws.Folder)})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDockerfileSources(reg.policy, cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func plansOf(results []*plan.Result) []*plan.Plan {
+	out := make([]*plan.Plan, len(results))
+	for i, r := range results {
+		out[i] = r.Plan
+	}
+	return out
+}
+
+// printProbe writes the result: on a hit the DEVCACHE_CACHED_IMAGE= line
+// (text) or the JSON object; a miss's reason goes to stderr via the exit.
+func printProbe(w io.Writer, format string, res *probeResult) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	if res.Hit {
+		_, err := fmt.Fprintf(w, "DEVCACHE_CACHED_IMAGE=%s\n", res.Image)
+		return err
+	}
+	if res.Explain != nil {
+		_, err := io.WriteString(w, res.Explain.Text())
+		return err
+	}
+	return nil
+}
+
+// writeGitHubOutput appends hit=, cached-image= and key-tag= to the file
+// named by $GITHUB_OUTPUT, when set.
+func writeGitHubOutput(res *probeResult) error {
+	path := os.Getenv("GITHUB_OUTPUT")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
+	}
+	tag := res.Ref[strings.LastIndex(res.Ref, ":")+1:]
+	_, err = fmt.Fprintf(f, "hit=%t\ncached-image=%s\nkey-tag=%s\n", res.Hit, res.Image, tag)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package plugin
+
+import (
+	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// startTestRegistry is an in-process registry behind middleware mw (nil:
+// none), on loopback; it returns host:port.
+func startTestRegistry(t *testing.T, mw func(http.ResponseWriter, *http.Request, http.Handler)) string {
+	t.Helper()
+	h := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	var handler http.Handler = h
+	if mw != nil {
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mw(w, r, h) })
+	}
+	s := httptest.NewServer(handler)
+	t.Cleanup(s.Close)
+	return strings.TrimPrefix(s.URL, "http://")
+}
+
+// fakeKeyTag is a well-formed key tag.
+func fakeKeyTag(c byte) string { return keyTagPrefix + strings.Repeat(string(c), 64) }
+
+func tagExists(t *testing.T, ref string) bool {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = remote.Head(r)
+	if err != nil && !isNotFound(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// TestPrune: --dry-run lists and deletes nothing; a run deletes expired
+// entries but never the newest of a scope (unless --keep 0) nor other tags.
+func TestPrune(t *testing.T) {
+	isolate(t)
+	host := startTestRegistry(t, nil)
+	repo := host + "/cache"
+	now := time.Now()
+	entry := func(c byte, scope string, age time.Duration) string {
+		tag := fakeKeyTag(c)
+		pushEntry(t, repo, tag, time.Unix(0, 0), map[string]string{AnnotationScope: scope, AnnotationCreated: now.Add(-age).UTC().Format(time.RFC3339)})
+		return repo + ":" + tag
+	}
+	a1 := entry('a', "a/devcontainer.json", time.Hour)
+	a2 := entry('b', "a/devcontainer.json", 48*time.Hour)
+	a3 := entry('c', "a/devcontainer.json", 72*time.Hour)
+	b1 := entry('d', "b/devcontainer.json", 100*time.Hour)
+	other := repo + ":latest"
+	pushEntry(t, repo, "latest", now.Add(-1000*time.Hour), nil)
+
+	r := runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "24h", "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stdout, "would delete "+a2) || !strings.Contains(r.stdout, "would delete "+a3) || strings.Count(r.stdout, "would delete") != 2 {
+		t.Fatalf("dry run: %s", r)
+	}
+	for _, ref := range []string{a1, a2, a3, b1, other} {
+		if !tagExists(t, ref) {
+			t.Errorf("dry run deleted %s", ref)
+		}
+	}
+
+	r = runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "24h", "--format", "json")
+	var rep pruneReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || len(rep.Deleted) != 2 || rep.DryRun {
+		t.Fatalf("prune: %v\n%s", err, r)
+	}
+	for ref, want := range map[string]bool{a1: true, a2: false, a3: false, b1: true, other: true} {
+		if got := tagExists(t, ref); got != want {
+			t.Errorf("%s exists = %v, want %v", ref, got, want)
+		}
+	}
+
+	// --keep 0: the newest of scope b goes too, a1 is young enough.
+	r = runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "24h", "--keep", "0")
+	if r.code != 0 || !strings.Contains(r.stdout, "deleted "+b1) {
+		t.Fatalf("keep 0: %s", r)
+	}
+	if tagExists(t, b1) || !tagExists(t, a1) || !tagExists(t, other) {
+		t.Errorf("after --keep 0: b1 %v a1 %v other %v", tagExists(t, b1), tagExists(t, a1), tagExists(t, other))
+	}
+
+	if r := runDevcache(t, "prune", "--cache-repo", repo); r.code == 0 || !strings.Contains(r.stderr, "--older-than is required") {
+		t.Errorf("without --older-than: %s", r)
+	}
+}
+
+// TestPruneDeleteRefused: a registry that refuses DELETE gives an error
+// saying so, and --dry-run still works.
+func TestPruneDeleteRefused(t *testing.T) {
+	isolate(t)
+	host := startTestRegistry(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.Method == http.MethodDelete {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			io.WriteString(w, `{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}`)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+	repo := host + "/cache"
+	old := time.Now().Add(-100 * time.Hour).UTC().Format(time.RFC3339)
+	pushEntry(t, repo, fakeKeyTag('a'), time.Unix(0, 0), map[string]string{AnnotationCreated: old})
+	pushEntry(t, repo, fakeKeyTag('b'), time.Unix(0, 0), map[string]string{AnnotationCreated: old})
+	if r := runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "1h", "--dry-run"); r.code != 0 || strings.Count(r.stdout, "would delete") != 1 {
+		t.Errorf("dry run: %s", r)
+	}
+	r := runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "1h")
+	if r.code == 0 || !strings.Contains(r.stderr, "does not allow deleting manifests (405)") || !strings.Contains(r.stderr, "REGISTRY_STORAGE_DELETE_ENABLED") {
+		t.Errorf("refused delete: %s", r)
+	}
+}
+
+// writeTestBuildInfo records a build-info referrer (as push does) for
+// repo:tag with the given creation time.
+func writeTestBuildInfo(t *testing.T, repo, tag string, created time.Time) name.Digest {
+	t.Helper()
+	reg, err := (&registryOptions{}).newRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := name.NewRepository(repo)
+	desc, err := remote.Get(r.Tag(tag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.writeBuildInfo(t.Context(), r, desc, buildInfo{Key: "sha256:x", Created: created}); err != nil {
+		t.Fatal(err)
+	}
+	return r.Digest(desc.Digest.String())
+}
+
+// TestPruneBuildInfo: an entry's age comes from push's build-info
+// referrer when the manifest has no created annotation, and pruning the
+// entry deletes that referrer too.
+func TestPruneBuildInfo(t *testing.T) {
+	isolate(t)
+	host := startTestRegistry(t, nil)
+	repo := host + "/cache"
+	young, old := fakeKeyTag('1'), fakeKeyTag('2')
+	pushEntry(t, repo, young, time.Unix(0, 0), nil)
+	pushEntry(t, repo, old, time.Unix(0, 0), map[string]string{"x": "other digest"})
+	writeTestBuildInfo(t, repo, young, time.Now().Add(-time.Hour))
+	subject := writeTestBuildInfo(t, repo, old, time.Now().Add(-50*time.Hour))
+
+	r := runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "24h")
+	if r.code != 0 || !strings.Contains(r.stdout, "deleted "+repo+":"+old) || strings.Contains(r.stdout, young) {
+		t.Fatalf("prune: %s", r)
+	}
+	idx, err := remote.Referrers(subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im, _ := idx.IndexManifest(); len(im.Manifests) != 0 {
+		t.Errorf("referrers left: %+v", im.Manifests)
+	}
+	if !tagExists(t, repo+":"+young) {
+		t.Error("young entry deleted")
+	}
+}

@@ -1,0 +1,106 @@
+package plugin
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/internal/policy"
+)
+
+// checkDockerfileSources applies the source policy to every image a
+// Dockerfile config's Dockerfile names, as far as the client can see them:
+// each FROM (with ARG defaults and build.args expanded) that is not an
+// earlier stage or scratch, and COPY --from=<image>. The frontend applies
+// the same policy to what it actually resolves.
+func checkDockerfileSources(p *policy.Policy, cfg *devcontainer.Config) error {
+	if p.Empty() || cfg == nil || cfg.Kind != devcontainer.KindDockerfile || cfg.Build == nil {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.FromSlash(cfg.Build.Path))
+	if err != nil {
+		return fmt.Errorf("source policy: reading %s: %w", cfg.Build.Path, err)
+	}
+	refs, err := dockerfileImages(data, cfg.Build.Args)
+	if err != nil {
+		return fmt.Errorf("source policy: %s: %w", cfg.Build.Path, err)
+	}
+	for _, r := range refs {
+		if err := p.CheckImage(policy.KindDockerfile, r); err != nil {
+			return fmt.Errorf("%s: %w", cfg.Build.Path, err)
+		}
+	}
+	return nil
+}
+
+// dockerfileImages lists the external images of a Dockerfile.
+func dockerfileImages(data []byte, args []devcontainer.EnvVar) ([]string, error) {
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if kv.Value != nil {
+				env[kv.Key] = *kv.Value
+			}
+		}
+	}
+	for _, a := range args {
+		env[a.Name] = a.Value
+	}
+	var envList []string
+	for k, v := range env {
+		envList = append(envList, k+"="+v)
+	}
+	lex := shell.NewLex(res.EscapeToken)
+	getter := shell.EnvsFromSlice(envList)
+	stageNames := map[string]bool{}
+	var out []string
+	add := func(ref string) {
+		if ref == "" || strings.EqualFold(ref, "scratch") || stageNames[strings.ToLower(ref)] {
+			return
+		}
+		out = append(out, ref)
+	}
+	for i, st := range stages {
+		base, _, err := lex.ProcessWord(st.BaseName, getter)
+		if err != nil {
+			return nil, fmt.Errorf("FROM %s: %w", st.BaseName, err)
+		}
+		add(base)
+		for _, c := range st.Commands {
+			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
+				from := cp.From
+				if _, isIndex := stageIndex(from, i); !isIndex {
+					add(from)
+				}
+			}
+		}
+		if st.Name != "" {
+			stageNames[strings.ToLower(st.Name)] = true
+		}
+	}
+	return out, nil
+}
+
+// stageIndex tells whether s is the number of an earlier stage.
+func stageIndex(s string, current int) (int, bool) {
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || fmt.Sprint(n) != s {
+		return 0, false
+	}
+	return n, n < current
+}
