@@ -27,21 +27,34 @@ var (
 	pluginErr  error
 )
 
-// pluginBinary builds cmd/docker-devcache once per test binary.
+// pluginBinary builds cmd/docker-devcache once per test binary, into one
+// place per machine (replaced atomically, so concurrent test binaries and
+// earlier runs leave a single copy behind).
 func pluginBinary(t testing.TB) string {
 	t.Helper()
 	pluginOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "devcache-plugin-")
+		dir := filepath.Join(os.TempDir(), "devcache-e2e-plugin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			pluginErr = err
+			return
+		}
+		tmp, err := os.CreateTemp(dir, ".build-*")
 		if err != nil {
 			pluginErr = err
 			return
 		}
-		pluginBin = filepath.Join(dir, "docker-devcache")
-		cmd := exec.Command("go", "build", "-o", pluginBin, "./cmd/docker-devcache")
+		tmp.Close()
+		defer os.Remove(tmp.Name())
+		cmd := exec.Command("go", "build", "-o", tmp.Name(), "./cmd/docker-devcache")
 		cmd.Dir = moduleRoot(t)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
+		if out, err := cmd.CombinedOutput(); err != nil {
 			pluginErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		// Atomic: a test binary running the previous build keeps it.
+		pluginBin = filepath.Join(dir, "docker-devcache")
+		if err := os.Rename(tmp.Name(), pluginBin); err != nil {
+			pluginErr = err
 		}
 	})
 	if pluginErr != nil {
