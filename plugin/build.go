@@ -65,6 +65,7 @@ devcache frontend in-process against the builder (the current buildx builder,
 	f.StringVar(&opts.cacheScope, "cache-scope", "", "Layer cache scope (default: the config's path in the workspace)")
 	f.StringVar(&opts.cacheDir, "cache-dir", "", "Import and export the layer cache in this local directory")
 	addRegistryFlags(f, &opts.reg)
+	addWarmCacheFlag(f, &opts.reg)
 	return cmd
 }
 
@@ -150,6 +151,8 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	resp, err := root.solve(ctx, c, solveRequest{
 		ws:           ws,
 		plans:        plans,
+		allow:        reg.policy.Attr(),
+		warm:         reg.warm,
 		exports:      exports,
 		cacheImports: append(lc.imports(), build.CreateCaches(cacheFrom)...),
 		cacheExports: append(localExports, build.CreateCaches(cacheTo)...),

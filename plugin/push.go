@@ -66,6 +66,7 @@ it, as probe does.`,
 	f.StringArrayVarP(&opts.tags, "tag", "t", nil, "Also push the image as this reference (repeatable)")
 	f.StringVar(&opts.metadataFile, "metadata-file", "", "Write the result (digest, key, cache hit) as JSON to this file")
 	addRegistryFlags(f, &opts.reg)
+	addWarmCacheFlag(f, &opts.reg)
 	return cmd
 }
 
@@ -151,6 +152,8 @@ func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
 	resp, err := root.solve(ctx, c, solveRequest{
 		ws:           ws,
 		plans:        plans,
+		allow:        reg.policy.Attr(),
+		warm:         reg.warm,
 		exports:      []client.ExportEntry{keyedExport(repo, plans, res)},
 		cacheImports: lc.imports(),
 		cacheExports: cacheExports,

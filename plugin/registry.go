@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type registryOptions struct {
 	insecure []string
 	allow    []string
 	timeout  time.Duration
+	// warmDir is --base-image-cache-dir (build and push only).
+	warmDir string
 }
 
 // addRegistryFlags registers the registry flags and the source policy on
@@ -62,6 +65,8 @@ type registry struct {
 	base      *http.Transport   // CAs + proxies (tarball downloads)
 	keychain  authn.Keychain
 	policy    *policy.Policy
+	// warm is the --base-image-cache-dir layout, read before registries.
+	warm *warmLayout
 }
 
 // newRegistry builds the registry access of the flags.
@@ -88,7 +93,16 @@ func (o *registryOptions) newRegistry() (*registry, error) {
 		}
 	}
 	rt := &rewriteTransport{inner: base, mirrors: mirrors, insecure: insecure}
-	return &registry{transport: rt, base: base, keychain: mirrorKeychain{inner: newKeychain(), mirrors: mirrors}, policy: pol}, nil
+	reg := &registry{transport: rt, base: base, keychain: mirrorKeychain{inner: newKeychain(), mirrors: mirrors}, policy: pol}
+	if o.warmDir != "" {
+		if _, err := os.Stat(filepath.Join(o.warmDir, "index.json")); err != nil {
+			return nil, fmt.Errorf("--base-image-cache-dir %s: not a `docker devcache warm` directory: %w", o.warmDir, err)
+		}
+		if reg.warm, err = openWarmLayout(o.warmDir); err != nil {
+			return nil, fmt.Errorf("--base-image-cache-dir: %w", err)
+		}
+	}
+	return reg, nil
 }
 
 // newKeychain is the credential lookup (a variable for tests).
@@ -112,6 +126,9 @@ func (r *registry) resolver() plan.Resolver {
 	var res plan.Resolver = c
 	if cache != "" {
 		res = &pinnedImages{Resolver: res, dir: cache}
+	}
+	if r.warm != nil {
+		res = &warmedResolver{Resolver: res, lay: r.warm}
 	}
 	return &onceImages{Resolver: &policyResolver{Resolver: res, policy: r.policy}}
 }

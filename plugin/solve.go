@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"github.com/containerd/containerd/v2/core/content"
 	"io"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,10 @@ type solveRequest struct {
 	// (frontend.PlanOpt) so that it builds exactly what was keyed; their
 	// platforms are the build's.
 	plans []*plan.Plan
+	// allow is the source policy for the frontend (frontend.AllowOpt).
+	allow string
+	// warm is the --base-image-cache-dir layout, attached to the session.
+	warm *warmLayout
 }
 
 // solve runs the devcache frontend in this process against the builder,
@@ -61,6 +66,20 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 	if req.noCache {
 		attrs["no-cache"] = ""
 	}
+	if req.allow != "" {
+		attrs[frontend.AllowOpt] = req.allow
+	}
+	var ociStores map[string]content.Store
+	if req.warm != nil {
+		ws, err := req.warm.solve(req.plans)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range ws.attrs {
+			attrs[k] = v
+		}
+		ociStores = map[string]content.Store{warmStoreID: ws.store}
+	}
 	for k, v := range req.buildArgs {
 		attrs["build-arg:"+k] = v
 	}
@@ -77,6 +96,7 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 			"dockerfile": configFS,
 		},
 		CacheImports: req.cacheImports,
+		OCIStores:    ociStores,
 		SourcePolicy: pinPolicy(req.plans),
 		CacheExports: req.cacheExports,
 		Session: []session.Attachable{

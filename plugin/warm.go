@@ -29,7 +29,10 @@ type warmOptions struct {
 // warmTarget is one reference to have in the layout for a platform ("" for
 // feature artifacts).
 type warmTarget struct {
-	Ref      string `json:"ref"`
+	Ref string `json:"ref"`
+	// As is the reference as the config wrote it (a tag), recorded so
+	// that builds can resolve it from the layout offline.
+	As       string `json:"as,omitempty"`
 	Platform string `json:"platform,omitempty"`
 	// Digest is what the reference points to; Stored the manifest stored.
 	Digest string `json:"digest"`
@@ -56,8 +59,9 @@ already in DIR costs no request, a tag one manifest HEAD. Tarball features are
 kept in the resolve cache, not in DIR. The source policy (--allow) and mirrors
 apply.
 
-Offline builds from DIR (--base-image-cache-dir) need frontend support that
-is not there yet.`,
+Build and push then take --base-image-cache-dir DIR and read from it before
+any registry: with everything warmed (and tarball features locked), a build
+needs no registry for its sources at all.`,
 		Example: `  # Warm the workspace's config and an extra image
   docker devcache warm --dir /var/cache/devcache --image mcr.microsoft.com/devcontainers/base:bookworm
 
@@ -174,16 +178,20 @@ func configTargets(ctx context.Context, root *rootOptions, reg *registry, lay *w
 			}
 			pl := pr.Plan
 			if img := pl.Base.Image; img != nil {
-				out = append(out, warmTarget{Ref: repoOf(img.Ref) + "@" + img.Digest, Platform: pl.Platform})
+				out = append(out, warmTarget{Ref: repoOf(img.Ref) + "@" + img.Digest, As: img.Ref, Platform: pl.Platform})
 			}
 			if df := pl.Base.Dockerfile; df != nil {
 				for _, im := range df.Images {
-					out = append(out, warmTarget{Ref: repoOf(im.Ref) + "@" + im.Digest, Platform: pl.Platform})
+					out = append(out, warmTarget{Ref: repoOf(im.Ref) + "@" + im.Digest, As: im.Ref, Platform: pl.Platform})
 				}
 			}
 			for _, f := range pl.Features {
 				if f.Source.Kind == features.KindOCI {
-					out = append(out, warmTarget{Ref: f.Source.Repository + "@" + f.Source.ManifestDigest})
+					t := warmTarget{Ref: f.Source.Repository + "@" + f.Source.ManifestDigest}
+					if o, err := features.ParseOCIRef(features.BackwardCompatibleID(f.UserFeatureID)); err == nil && o.Tag != "" && o.Digest == "" {
+						t.As = featureTagRef(o)
+					}
+					out = append(out, t)
 				}
 			}
 		}
@@ -250,7 +258,13 @@ func warmOne(ctx context.Context, reg *registry, lay *warmLayout, t *warmTarget)
 			return fmt.Errorf("warming %s: %w", t.Ref, err)
 		}
 	}
-	n, err := lay.add(img, t.Ref, pointedTo, t.Platform)
+	as := t.As
+	if as == "" {
+		if _, isTag := ref.(name.Tag); isTag {
+			as = t.Ref
+		}
+	}
+	n, err := lay.add(img, t.Ref, as, pointedTo, t.Platform)
 	if err != nil {
 		return fmt.Errorf("warming %s: %w", t.Ref, err)
 	}

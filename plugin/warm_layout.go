@@ -105,7 +105,7 @@ func (w *warmLayout) hasBlob(h v1.Hash, size int64) bool {
 // add writes img's blobs that are missing (reading a remote layer only
 // then) and records it for ref (replacing an older descriptor of the same
 // reference and platform).
-func (w *warmLayout) add(img v1.Image, ref, pointedTo, platform string) (downloaded int, err error) {
+func (w *warmLayout) add(img v1.Image, ref, as, pointedTo, platform string) (downloaded int, err error) {
 	m, err := img.Manifest()
 	if err != nil {
 		return 0, err
@@ -148,6 +148,9 @@ func (w *warmLayout) add(img v1.Image, ref, pointedTo, platform string) (downloa
 	d := v1.Descriptor{MediaType: desc.MediaType, Size: desc.Size, Digest: desc.Digest, Annotations: map[string]string{
 		annotationRefName: ref, annotationWarmDigest: pointedTo, annotationWarmPlatform: platform,
 	}}
+	if as != "" {
+		d.Annotations[annotationWarmAs] = normalizedRef(as)
+	}
 	if platform != "" {
 		if p, err := v1.ParsePlatform(platform); err == nil {
 			d.Platform = p
