@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 
@@ -81,15 +80,8 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 	if o.frozen && o.upgrade {
 		return fmt.Errorf("--frozen and --upgrade are mutually exclusive")
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if o.reg.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.reg.timeout)
-		defer cancel()
-	}
+	ctx, cancel := o.reg.context(cmd)
+	defer cancel()
 	reg, err := o.reg.newRegistry()
 	if err != nil {
 		return err

@@ -112,15 +112,8 @@ func probeError(err error) error {
 }
 
 func runProbe(cmd *cobra.Command, root *rootOptions, o *probeOptions) error {
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if o.reg.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.reg.timeout)
-		defer cancel()
-	}
+	ctx, cancel := o.reg.context(cmd)
+	defer cancel()
 	res, err := probe(ctx, root, o)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {

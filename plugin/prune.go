@@ -100,15 +100,8 @@ func runPrune(cmd *cobra.Command, root *rootOptions, o *pruneOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if o.reg.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.reg.timeout)
-		defer cancel()
-	}
+	ctx, cancel := o.reg.context(cmd)
+	defer cancel()
 	entries, err := reg.listEntries(ctx, repo)
 	if err != nil {
 		return err

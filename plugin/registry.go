@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/devcontainer/plan"
@@ -52,6 +53,18 @@ func addRegistryAccessFlags(fs *pflag.FlagSet, o *registryOptions) {
 	fs.StringArrayVar(&o.caFiles, "registry-ca", nil, "PEM file of extra CA certificates for registries (repeatable)")
 	fs.StringArrayVar(&o.insecure, "insecure-registry", nil, "Registry host to reach over plain HTTP (loopback hosts always are; repeatable)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "Give up after this long (an error, exit code 2 for probe)")
+}
+
+// context is the command's context bounded by --timeout.
+func (o *registryOptions) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.timeout > 0 {
+		return context.WithTimeout(ctx, o.timeout)
+	}
+	return context.WithCancel(ctx)
 }
 
 // policy parses --allow.

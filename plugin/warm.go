@@ -92,15 +92,8 @@ func runWarm(cmd *cobra.Command, root *rootOptions, o *warmOptions, configs []st
 	if o.noConfig && len(configs) > 0 {
 		return fmt.Errorf("--no-config with config arguments %q", configs)
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if o.reg.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.reg.timeout)
-		defer cancel()
-	}
+	ctx, cancel := o.reg.context(cmd)
+	defer cancel()
 	reg, err := o.reg.newRegistry()
 	if err != nil {
 		return err
