@@ -3,6 +3,7 @@ package e2e
 import (
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,30 @@ func TestProbeAfterPush(t *testing.T) {
 	for _, q := range proxy.Requests() {
 		if !strings.HasPrefix(q, "reader GET ") && !strings.HasPrefix(q, "reader HEAD ") {
 			t.Errorf("read-only probe sent %q", q)
+		}
+	}
+
+	// build with the same read-only credentials, on an empty daemon: it
+	// imports the pushed layer cache through the proxy (no step runs) and
+	// writes nothing to the registry.
+	fresh := freshDaemon(t)
+	readerConfig := proxy.DockerConfig(t, registrytest.Reader, registrytest.ReaderPassword)
+	_, buildErr := devcache(t, ws, fresh.BuildkitAddr, []string{"DOCKER_CONFIG=" + readerConfig},
+		"build", "--cache-repo", proxied, "-o", "type=oci,dest="+filepath.Join(t.TempDir(), "image.tar"), "--progress", "rawjson")
+	steps := execSteps(vertexRuns(t, buildErr))
+	if len(steps) == 0 {
+		t.Errorf("read-only build: no RUN step in the solve status")
+	}
+	for step, ran := range steps {
+		if ran {
+			t.Errorf("read-only build ran %q: the layer cache was not imported", step)
+		}
+	}
+	for _, q := range proxy.Requests() {
+		// "<user> <method> <path> <status>"; "-" is the anonymous first
+		// request of the token handshake.
+		if f := strings.Fields(q); len(f) < 2 || (f[1] != "GET" && f[1] != "HEAD") {
+			t.Errorf("read-only build sent %q", q)
 		}
 	}
 
