@@ -1,0 +1,63 @@
+package repotest
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReadmeDemo runs the README's first command, hack/demo, the way a user
+// does on a machine of this kind: it must set up the stack, build, push and
+// probe the example, and end by printing the pushed image reference. It
+// runs under CI=true (or DEVCACHE_TEST_DEMO=1): it takes a minute or two
+// and needs root and the registry port 5000.
+func TestReadmeDemo(t *testing.T) {
+	if os.Getenv("CI") != "true" && os.Getenv("DEVCACHE_TEST_DEMO") != "1" {
+		t.Skip("runs under CI=true or DEVCACHE_TEST_DEMO=1")
+	}
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:5000", time.Second); err == nil {
+		c.Close()
+		t.Fatal("127.0.0.1:5000 is in use: hack/demo's stack needs it (stop the other stack first)")
+	}
+	root := repoRoot(t)
+	state := t.TempDir()
+	env := append(os.Environ(), "DEVCACHE_STACK_DIR="+state, "BUILDKIT_PROGRESS=plain")
+	t.Cleanup(func() {
+		down := exec.Command(filepath.Join(root, "hack", "stack"), "down")
+		down.Dir, down.Env = root, env
+		if out, err := down.CombinedOutput(); err != nil {
+			t.Errorf("hack/stack down: %v\n%s", err, out)
+		}
+	})
+	cmd := exec.Command(filepath.Join(root, "hack", "demo"))
+	cmd.Dir, cmd.Env = root, env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("hack/demo: %v\nstdout:\n%s\nstderr (end):\n%s", err, stdout.String(), tail(stderr.String(), 60))
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	last := lines[len(lines)-1]
+	if !regexp.MustCompile(`^127\.0\.0\.1:5000/\S+@sha256:[0-9a-f]{64}$`).MatchString(last) {
+		t.Errorf("hack/demo's last line is %q, want the pushed image reference", last)
+	}
+	for _, want := range []string{"DEVCACHE_CACHED_IMAGE=", "⚡ Using pre-built dev container"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("hack/demo's output lacks %q", want)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
