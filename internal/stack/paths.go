@@ -32,15 +32,15 @@ const (
 )
 
 // CacheDir is the per-machine cache shared by every stack: built tools under
-// bin/<stamp>/ and the Debian rootfs under images/. It is $DEVCACHE_CACHE_DIR
+// bin/<stamp>/ and the Debian rootfs under images/. It is $DEVCACHE_STACK_CACHE_DIR
 // when set, else devcache/ under the user cache directory (~/.cache).
 func CacheDir() (string, error) {
-	if d := os.Getenv("DEVCACHE_CACHE_DIR"); d != "" {
+	if d := os.Getenv("DEVCACHE_STACK_CACHE_DIR"); d != "" {
 		return filepath.Abs(d)
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("locating the user cache directory (set DEVCACHE_CACHE_DIR): %w", err)
+		return "", fmt.Errorf("locating the user cache directory (set DEVCACHE_STACK_CACHE_DIR): %w", err)
 	}
 	return filepath.Join(d, "devcache"), nil
 }
