@@ -273,6 +273,13 @@ func printProbe(w io.Writer, format string, res *probeResult) error {
 // writeGitHubOutput appends hit=, cached-image= and key-tag= to the file
 // named by $GITHUB_OUTPUT, when set.
 func writeGitHubOutput(res *probeResult) error {
+	return appendGitHubOutput(res.Hit, res.Image, res.Ref)
+}
+
+// appendGitHubOutput writes the step outputs probe and push share to the
+// file named by $GITHUB_OUTPUT, when set: hit, cached-image (the entry,
+// <repo>@sha256:…) and key-tag (from keyRef, <repo>:<tag>).
+func appendGitHubOutput(hit bool, image, keyRef string) error {
 	path := os.Getenv("GITHUB_OUTPUT")
 	if path == "" {
 		return nil
@@ -281,8 +288,8 @@ func writeGitHubOutput(res *probeResult) error {
 	if err != nil {
 		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
 	}
-	tag := res.Ref[strings.LastIndex(res.Ref, ":")+1:]
-	_, err = fmt.Fprintf(f, "hit=%t\ncached-image=%s\nkey-tag=%s\n", res.Hit, res.Image, tag)
+	tag := keyRef[strings.LastIndex(keyRef, ":")+1:]
+	_, err = fmt.Fprintf(f, "hit=%t\ncached-image=%s\nkey-tag=%s\n", hit, image, tag)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

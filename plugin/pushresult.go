@@ -3,8 +3,6 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -62,21 +60,5 @@ func finishPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions, reg *r
 // by $GITHUB_OUTPUT, when set: the outputs probe writes, so that a workflow
 // can use either.
 func writePushGitHubOutput(res *pushResult) error {
-	path := os.Getenv("GITHUB_OUTPUT")
-	if path == "" {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
-	}
-	tag := res.KeyTag[strings.LastIndex(res.KeyTag, ":")+1:]
-	_, err = fmt.Fprintf(f, "hit=%t\ncached-image=%s\nkey-tag=%s\n", res.Cached, res.Ref, tag)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
-	}
-	return nil
+	return appendGitHubOutput(res.Cached, res.Ref, res.KeyTag)
 }
