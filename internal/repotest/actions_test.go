@@ -2,7 +2,6 @@ package repotest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -84,12 +83,7 @@ func TestActionsLint(t *testing.T) {
 		}
 		files = append(files, f)
 	}
-	args := append([]string{"tool", "-modfile=hack/tools/actionlint.mod", "actionlint", "-no-color"}, files...)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "SHELLCHECK_OPTS=")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	if out, err := actionlint(root, files); err != nil {
 		t.Fatalf("actionlint on the composite actions' steps: %v\n%s", err, out)
 	}
 }

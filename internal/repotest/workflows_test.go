@@ -23,14 +23,18 @@ func TestWorkflowsLint(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no workflow files found")
 	}
-	// actionlint is pinned in its own modfile: its YAML library version
-	// conflicts with the main module's dependencies.
+	if out, err := actionlint(root, files); err != nil {
+		t.Fatalf("actionlint: %v\n%s", err, out)
+	}
+}
+
+// actionlint runs the pinned actionlint over files. It is pinned in its own
+// modfile: its YAML library version conflicts with the main module's
+// dependencies.
+func actionlint(root string, files []string) ([]byte, error) {
 	args := append([]string{"tool", "-modfile=hack/tools/actionlint.mod", "actionlint", "-no-color"}, files...)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "SHELLCHECK_OPTS=")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("actionlint: %v\n%s", err, out)
-	}
+	return cmd.CombinedOutput()
 }
