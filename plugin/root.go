@@ -33,11 +33,19 @@ it in an OCI registry so that an unchanged config starts in seconds.
 
 Every flag can also be set with an environment variable: DEVCACHE_ followed by
 the flag name in upper case with dashes as underscores (e.g. DEVCACHE_CACHE_REPO).`,
-		Example: `  # Build the workspace's dev container image and push it
-  docker devcache build --push -t registry.example.com/team/dev:latest
+		Example: `  # CI: build once and push the image and its layer cache, keyed by the config
+  docker devcache push --cache-repo registry.example.com/team/devcache
 
-  # Print the tool's version
-  docker devcache version`,
+  # Workspace start: is a prebuilt image for this exact config there? (exit 0 hit, 1 miss, 2 error)
+  docker devcache probe --cache-repo registry.example.com/team/devcache
+
+  # Build with the shared layer cache and push a tag of your own
+  docker devcache build --cache-repo registry.example.com/team/devcache --push -t registry.example.com/me/dev:latest
+
+  # Pin features, pre-pull for offline builds, show what would be built
+  docker devcache lock
+  docker devcache warm --dir /var/cache/devcache
+  docker devcache plan --format json`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
