@@ -14,6 +14,8 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/devcache/devcache/dockerfile"
 )
 
 // contextDigest is the digest of the build-context files a Dockerfile
@@ -26,8 +28,8 @@ import (
 // commit get one key: mtimes, owners, and the group/other permission bits
 // (which follow the umask; git records only the executable bit). Files the
 // Dockerfile does not read, and files .dockerignore excludes, are not read.
-func contextDigest(contextDir, dockerfile string) (string, error) {
-	sources, whole := contextSources(dockerfile)
+func contextDigest(contextDir string, df *dockerfile.Summary) (string, error) {
+	sources, whole := contextSources(df)
 	if whole {
 		sources = []string{"."}
 	}

@@ -6,5 +6,8 @@
 //
 // Resolution goes through the Resolver interface (devcontainer/resolve on
 // the client, the BuildKit gateway in the frontend). It must not import
-// BuildKit.
+// BuildKit: it reads Dockerfiles through github.com/devcache/devcache/dockerfile
+// (ReadDockerfile), the one package that imports BuildKit's Dockerfile
+// parser packages (frontend/dockerfile/parser, instructions, shell) and
+// nothing else of BuildKit.
 package plan

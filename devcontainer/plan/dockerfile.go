@@ -18,14 +18,18 @@ func dockerfileBase(ctx context.Context, ws string, cfg *devcontainer.Config, o 
 		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "Dockerfile (%s) not found.", b.Path)
 	}
 	df := &Dockerfile{Path: rel(ws, b.Path), Context: rel(ws, b.Context), Content: string(data), Args: b.Args, Target: b.Target, Options: b.Options}
+	sum, err := ReadDockerfile(data, b, platform)
+	if err != nil {
+		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "%s: %v", df.Path, err)
+	}
 	if o.ReadFile == nil {
 		// Only the client sees the context as a directory; the frontend
 		// is handed the client's Plan instead.
-		if df.ContextDigest, err = contextDigest(filepath.FromSlash(b.Context), string(data)); err != nil {
+		if df.ContextDigest, err = contextDigest(filepath.FromSlash(b.Context), sum); err != nil {
 			return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.context", "%v", err)
 		}
 	}
-	if df.Images, err = dockerfileImages(ctx, r, string(data), b.Args, platform); err != nil {
+	if df.Images, err = dockerfileImages(ctx, r, sum, platform); err != nil {
 		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "%s: %v", df.Path, err)
 	}
 	baseRef, ok := devcontainer.DockerfileBaseImage(string(data), b.Args, b.Target, platform)
