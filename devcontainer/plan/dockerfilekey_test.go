@@ -1,0 +1,73 @@
+package plan_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/devcontainer/resolve"
+)
+
+// TestKeyFollowsDockerfileReads is issue 9's stale hit: a COPY after a line
+// the former scanner took for a heredoc start (a quoted "<<", a here-string)
+// was not in the key, so editing its file still probed as a hit. Every case
+// also checks that a file the build does not read stays out of the key
+// (the former scanner hashed the whole context for any "$").
+func TestKeyFollowsDockerfileReads(t *testing.T) {
+	for _, c := range []struct{ name, dockerfile string }{
+		{"quoted <<", "FROM devcache.test/base:1\nRUN echo \"a <<b\"\nCOPY data.txt /data.txt\n"},
+		{"here-string", "FROM devcache.test/base:1\nRUN tr a-z A-Z <<<word > /w\nCOPY data.txt /data.txt\n"},
+		{"after a real heredoc", "FROM devcache.test/base:1\nRUN <<EOF\necho \"<<b\"\nEOF\nCOPY data.txt /data.txt\n"},
+		{"ARG-expanded path", "ARG DIR=.\nFROM devcache.test/base:1\nARG DIR\nARG NAME=data\nCOPY ${DIR}/${NAME}.txt /data.txt\n"},
+		{"bind mount source", "FROM devcache.test/base:1\nRUN echo \"a <<b\"\nRUN --mount=type=bind,source=data.txt,target=/d cat /d\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ws := t.TempDir()
+			write(t, cfgPath(ws), `{"build": {"dockerfile": "Dockerfile", "context": ".."}}`)
+			write(t, dfPath(ws), c.dockerfile)
+			write(t, filepath.Join(ws, "data.txt"), "one\n")
+			write(t, filepath.Join(ws, "other.txt"), "not read\n")
+			r := newResolver(t, resolve.Options{})
+			key := func() string {
+				t.Helper()
+				res, err := planFor(t, ws, r, plan.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.Plan.Key()
+			}
+			before := key()
+			write(t, filepath.Join(ws, "data.txt"), "two\n")
+			edited := key()
+			if edited == before {
+				t.Errorf("editing data.txt did not change the key (a stale hit)")
+			}
+			write(t, filepath.Join(ws, "other.txt"), "still not read\n")
+			if key() != edited {
+				t.Errorf("editing other.txt, which the build does not read, changed the key")
+			}
+		})
+	}
+}
+
+// A Dockerfile BuildKit would refuse fails the Plan with its file and line,
+// rather than being keyed on a guess.
+func TestDockerfileErrorNamesLine(t *testing.T) {
+	ws := t.TempDir()
+	write(t, cfgPath(ws), `{"build": {"dockerfile": "Dockerfile"}}`)
+	write(t, dfPath(ws), "FROM devcache.test/base:1\n\nCOPY --from=7 /a /a\n")
+	_, err := planFor(t, ws, newResolver(t, resolve.Options{}), plan.Options{})
+	if err == nil || !containsAll(err.Error(), "Dockerfile", "line 3", "invalid stage index 7") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
