@@ -1,106 +1,53 @@
 package plugin
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"runtime"
 
 	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/dockerfile"
 	"github.com/devcache/devcache/internal/policy"
 )
 
 // checkDockerfileSources applies the source policy to every image a
-// Dockerfile config's Dockerfile names, as far as the client can see them:
-// each FROM (with ARG defaults and build.args expanded) that is not an
-// earlier stage or scratch, and COPY --from=<image>. The frontend applies
+// Dockerfile config's Dockerfile names, in any stage, as
+// plan.ReadDockerfile reads it (BuildKit's parser; ARGs expanded as
+// BuildKit does): each FROM that is not an earlier stage or scratch,
+// COPY --from=<image> and RUN --mount=from=<image>. The frontend applies
 // the same policy to what it actually resolves.
 func checkDockerfileSources(p *policy.Policy, cfg *devcontainer.Config) error {
 	if p.Empty() || cfg == nil || cfg.Kind != devcontainer.KindDockerfile || cfg.Build == nil {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.FromSlash(cfg.Build.Path))
+	imgs, err := readDockerfileImages(cfg.Build, defaultPlatform(), false)
 	if err != nil {
-		return fmt.Errorf("source policy: reading %s: %w", cfg.Build.Path, err)
+		return fmt.Errorf("source policy: %w", err)
 	}
-	refs, err := dockerfileImages(data, cfg.Build.Args)
-	if err != nil {
-		return fmt.Errorf("source policy: %s: %w", cfg.Build.Path, err)
-	}
-	for _, r := range refs {
-		if err := p.CheckImage(policy.KindDockerfile, r); err != nil {
-			return fmt.Errorf("%s: %w", cfg.Build.Path, err)
+	for _, img := range imgs {
+		if err := p.CheckImage(policy.KindDockerfile, img.Ref); err != nil {
+			return fmt.Errorf("%s:%d: %s: %w", cfg.Build.Path, img.Line, img.Use, err)
 		}
 	}
 	return nil
 }
 
-// dockerfileImages lists the external images of a Dockerfile.
-func dockerfileImages(data []byte, args []devcontainer.EnvVar) ([]string, error) {
-	res, err := parser.Parse(bytes.NewReader(data))
+// readDockerfileImages lists the external images of a Dockerfile config's
+// Dockerfile for a build on platform, each once; only those the build
+// target needs when reachableOnly.
+func readDockerfileImages(b *devcontainer.Build, platform string, reachableOnly bool) ([]dockerfile.Image, error) {
+	data, err := os.ReadFile(filepath.FromSlash(b.Path))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", b.Path, err)
 	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	s, err := plan.ReadDockerfile(data, b, platform)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", b.Path, err)
 	}
-	env := map[string]string{}
-	for _, a := range metaArgs {
-		for _, kv := range a.Args {
-			if kv.Value != nil {
-				env[kv.Key] = *kv.Value
-			}
-		}
-	}
-	for _, a := range args {
-		env[a.Name] = a.Value
-	}
-	var envList []string
-	for k, v := range env {
-		envList = append(envList, k+"="+v)
-	}
-	lex := shell.NewLex(res.EscapeToken)
-	getter := shell.EnvsFromSlice(envList)
-	stageNames := map[string]bool{}
-	var out []string
-	add := func(ref string) {
-		if ref == "" || strings.EqualFold(ref, "scratch") || stageNames[strings.ToLower(ref)] {
-			return
-		}
-		out = append(out, ref)
-	}
-	for i, st := range stages {
-		base, _, err := lex.ProcessWord(st.BaseName, getter)
-		if err != nil {
-			return nil, fmt.Errorf("FROM %s: %w", st.BaseName, err)
-		}
-		add(base)
-		for _, c := range st.Commands {
-			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
-				from := cp.From
-				if _, isIndex := stageIndex(from, i); !isIndex {
-					add(from)
-				}
-			}
-		}
-		if st.Name != "" {
-			stageNames[strings.ToLower(st.Name)] = true
-		}
-	}
-	return out, nil
+	return s.ExternalImages(reachableOnly), nil
 }
 
-// stageIndex tells whether s is the number of an earlier stage.
-func stageIndex(s string, current int) (int, bool) {
-	var n int
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || fmt.Sprint(n) != s {
-		return 0, false
-	}
-	return n, n < current
-}
+// defaultPlatform is the Plan's platform when none is given.
+func defaultPlatform() string { return "linux/" + runtime.GOARCH }

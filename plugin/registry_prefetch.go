@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -35,8 +34,9 @@ func prefetch(ctx context.Context, ws string, cfg *devcontainer.Config, res plan
 		case cfg.Kind == devcontainer.KindImage && cfg.Image != "":
 			refs = []string{cfg.Image}
 		case cfg.Kind == devcontainer.KindDockerfile && cfg.Build != nil:
-			if data, err := os.ReadFile(filepath.FromSlash(cfg.Build.Path)); err == nil {
-				refs, _ = dockerfileImages(data, cfg.Build.Args)
+			imgs, _ := readDockerfileImages(cfg.Build, p, true)
+			for _, img := range imgs {
+				refs = append(refs, img.Ref)
 			}
 		}
 		for _, ref := range refs {
