@@ -8,7 +8,7 @@ import (
 
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/plan"
-	"github.com/devcache/devcache/dockerfile"
+	"github.com/devcache/devcache/internal/dockerfile"
 	"github.com/devcache/devcache/internal/policy"
 )
 

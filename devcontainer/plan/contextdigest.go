@@ -15,7 +15,7 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
-	"github.com/devcache/devcache/dockerfile"
+	"github.com/devcache/devcache/internal/dockerfile"
 )
 
 // contextDigest is the digest of the build-context files a Dockerfile

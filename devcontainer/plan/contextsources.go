@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/devcache/devcache/devcontainer"
-	"github.com/devcache/devcache/dockerfile"
+	"github.com/devcache/devcache/internal/dockerfile"
 )
 
 // ReadDockerfile reads a Dockerfile config's Dockerfile (its text in data)

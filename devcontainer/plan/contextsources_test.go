@@ -12,7 +12,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/devcache/devcache/devcontainer"
-	"github.com/devcache/devcache/dockerfile"
+	"github.com/devcache/devcache/internal/dockerfile"
 )
 
 // sourcesOf reads a Dockerfile for build b and lists what the context

@@ -6,8 +6,7 @@
 //
 // Resolution goes through the Resolver interface (devcontainer/resolve on
 // the client, the BuildKit gateway in the frontend). It must not import
-// BuildKit: it reads Dockerfiles through github.com/devcache/devcache/dockerfile
-// (ReadDockerfile), the one package that imports BuildKit's Dockerfile
-// parser packages (frontend/dockerfile/parser, instructions, shell) and
-// nothing else of BuildKit.
+// BuildKit: it reads Dockerfiles (ReadDockerfile) through internal/dockerfile,
+// which imports BuildKit's Dockerfile parser packages
+// (frontend/dockerfile/parser, instructions, shell) and nothing else of it.
 package plan

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/devcache/devcache/dockerfile"
+	"github.com/devcache/devcache/internal/dockerfile"
 )
 
 // ImagePin is an image a Dockerfile build reads: the FROM of any stage,

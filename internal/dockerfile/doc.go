@@ -3,7 +3,8 @@
 // build-context paths the build reads, which external images it names, its
 // stages and its "# syntax=" directive. It is devcache's one home for that
 // reading: the Plan's context digest and image pins (devcontainer/plan) and
-// the plugin's source policy all call Read.
+// the plugin's source policy all call Read (through plan.ReadDockerfile,
+// which maps a devcontainer.json build onto Options).
 //
 // It parses with BuildKit's own packages — frontend/dockerfile/parser
 // (heredocs, escape directive, continuation lines), .../instructions (typed
