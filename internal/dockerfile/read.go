@@ -49,7 +49,8 @@ type Summary struct {
 	// must be taken as read; "" when Sources is exact. A path that holds a
 	// variable the Dockerfile does not set (it may come from a base image's
 	// ENV), or a "# syntax=" frontend other than BuildKit's Dockerfile
-	// frontend, makes the reads unknowable here.
+	// frontend, makes the reads unknowable here. Such a path is still in
+	// Sources, expanded with the names it lacks as empty.
 	Whole string
 	// Images are the external images the stages name, in file order, one
 	// per use: the base of a stage that is neither scratch nor an earlier
