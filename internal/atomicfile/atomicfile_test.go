@@ -43,7 +43,16 @@ func TestWrite(t *testing.T) {
 	if err := Write(dir, []byte("x"), 0o644); err == nil || !strings.Contains(err.Error(), dir) {
 		t.Errorf("writing a directory: %v", err)
 	}
-	assertOnly(t, dir, "link.json", "out.json")
+	// A dangling link: its target is created.
+	dangling := filepath.Join(dir, "dangling.json")
+	if err := os.Symlink("new.json", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dangling, []byte("four\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, filepath.Join(dir, "new.json"), "four\n", 0o600)
+	assertOnly(t, dir, "dangling.json", "link.json", "new.json", "out.json")
 }
 
 type failingReader struct{ n int }
