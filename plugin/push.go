@@ -240,28 +240,6 @@ func lookupEntry(ctx context.Context, reg *registry, repo name.Repository, tag s
 	return d, nil
 }
 
-// claimKeyTag points the key tag at built unless it exists: a key tag is
-// never overwritten. Registries have no conditional tag write, so two
-// pushes can both find it absent; they then write the same bytes (the
-// image is reproducible), and each reports what the tag holds after its
-// write, so all end with one consistent tag.
-func claimKeyTag(ctx context.Context, reg *registry, repo name.Repository, tag string, built *remote.Descriptor) (*remote.Descriptor, bool, error) {
-	if existing, err := lookupEntry(ctx, reg, repo, tag); err != nil || existing != nil {
-		return existing, false, err
-	}
-	if err := remote.Tag(repo.Tag(tag), built, reg.options(ctx)...); err != nil {
-		return nil, false, errors.Wrapf(err, "tagging %s:%s", repo, tag)
-	}
-	final, err := lookupEntry(ctx, reg, repo, tag)
-	if err != nil {
-		return nil, false, err
-	}
-	if final == nil {
-		return nil, false, fmt.Errorf("%s:%s vanished right after it was written (a concurrent prune?); run push again", repo, tag)
-	}
-	return final, final.Digest == built.Digest, nil
-}
-
 func parseTags(tags []string) ([]name.Tag, error) {
 	var out []name.Tag
 	for _, t := range tags {

@@ -13,6 +13,7 @@ import (
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/features"
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/internal/atomicfile"
 	"github.com/devcache/devcache/internal/policy"
 )
 
@@ -78,35 +79,14 @@ func (r *pinnedImages) ResolveImage(ctx context.Context, ref, platform string) (
 	return img, nil
 }
 
-// replaceFile writes data to p (creating its directory) through a
-// temporary file and a rename, so p is either absent, the old content or
-// the whole new content, with the given mode.
+// replaceFile replaces p with data atomically (internal/atomicfile),
+// creating its directory, so p is either absent, the old content or the
+// whole new content.
 func replaceFile(p string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-"+filepath.Base(p)+"-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(p, data, mode)
 }
 
 // onceImages resolves each image reference once per platform and run:

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 
@@ -34,14 +32,12 @@ type warmLayout struct {
 	index *v1.IndexManifest
 }
 
-// openWarmLayout opens dir as an OCI layout, creating it when absent.
+// openWarmLayout opens dir as an OCI layout, creating it when absent
+// (warm_index.go: safe against a concurrent warm creating it too).
 func openWarmLayout(dir string) (*warmLayout, error) {
 	if _, err := os.Stat(filepath.Join(dir, "index.json")); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating %s: %w", dir, err)
-		}
-		if _, err := layout.Write(dir, empty.Index); err != nil {
-			return nil, fmt.Errorf("creating the OCI layout %s: %w", dir, err)
+		if err := createWarmLayout(dir); err != nil {
+			return nil, err
 		}
 	}
 	p, err := layout.FromPath(dir)
@@ -122,7 +118,9 @@ func (w *warmLayout) add(img v1.Image, ref, as, pointedTo, platform string) (dow
 		if err != nil {
 			return downloaded, fmt.Errorf("downloading %s of %s: %w", l.Digest, ref, err)
 		}
-		if err := w.path.WriteBlob(l.Digest, rc); err != nil {
+		err = w.writeBlob(l.Digest, l.Size, rc)
+		rc.Close()
+		if err != nil {
 			return downloaded, fmt.Errorf("writing %s of %s: %w", l.Digest, ref, err)
 		}
 		downloaded++
@@ -156,22 +154,14 @@ func (w *warmLayout) add(img v1.Image, ref, as, pointedTo, platform string) (dow
 			d.Platform = p
 		}
 	}
-	if err := w.path.RemoveDescriptors(func(o v1.Descriptor) bool {
-		return o.Annotations[annotationRefName] == ref && o.Annotations[annotationWarmPlatform] == platform
-	}); err != nil {
-		return downloaded, err
-	}
-	if err := w.path.AppendDescriptor(d); err != nil {
-		return downloaded, err
-	}
-	return downloaded, w.reload()
+	return downloaded, w.record(d)
 }
 
 func (w *warmLayout) writeBytes(h v1.Hash, data []byte) error {
 	if w.hasBlob(h, int64(len(data))) {
 		return nil
 	}
-	return w.path.WriteBlob(h, io.NopCloser(bytes.NewReader(data)))
+	return w.writeBlob(h, int64(len(data)), bytes.NewReader(data))
 }
 
 // image is what the layout holds for a resolved image: the

@@ -17,6 +17,7 @@ import (
 
 	"github.com/devcache/devcache/devcontainer/features"
 	"github.com/devcache/devcache/devcontainer/jsonc"
+	"github.com/devcache/devcache/internal/atomicfile"
 )
 
 // Feature is one entry of a lockfile.
@@ -259,7 +260,7 @@ func Write(st *State, generated *Lockfile, frozen bool) error {
 	if err != nil || !write {
 		return err
 	}
-	return os.WriteFile(st.Path, generated.Bytes(), 0o644)
+	return atomicfile.Write(st.Path, generated.Bytes(), 0o644)
 }
 
 // normalize is JSON.stringify(JSON.parse(x), null, 2) + "\n", or "" when x

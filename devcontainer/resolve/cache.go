@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/devcache/devcache/internal/atomicfile"
 )
 
 // cachePath is <CacheDir>/blobs/sha256/<hex> for a valid digest.
@@ -53,17 +55,5 @@ func (c *Client) cachePut(digest string, data []byte) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return
-	}
-	tmp.Close()
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
-	}
+	_ = atomicfile.Write(p, data, 0o644)
 }
