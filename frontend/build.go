@@ -28,7 +28,11 @@ import (
 
 // Build is the gateway BuildFunc: devcontainer.json in, dev container image out.
 func Build(ctx context.Context, c client.Client) (*client.Result, error) {
-	bc, err := dockerui.NewClient(c)
+	allow, err := sourcePolicy(c.BuildOpts().Opts)
+	if err != nil {
+		return nil, err
+	}
+	bc, err := dockerui.NewClient(withPolicy(c, allow))
 	if err != nil {
 		return nil, err
 	}
@@ -45,10 +49,6 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	plans, err := clientPlans(bc.BuildOpts().Opts)
-	if err != nil {
-		return nil, err
-	}
-	allow, err := sourcePolicy(bc.BuildOpts().Opts, bc.BuildArgs)
 	if err != nil {
 		return nil, err
 	}

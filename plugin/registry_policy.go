@@ -3,8 +3,6 @@ package plugin
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -12,33 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/devcache/devcache/devcontainer"
-	"github.com/devcache/devcache/internal/policy"
 )
-
-// checkDockerfileSources applies the source policy to every image a
-// Dockerfile config's Dockerfile names, as far as the client can see them:
-// each FROM (with ARG defaults and build.args expanded) that is not an
-// earlier stage or scratch, and COPY --from=<image>. The frontend applies
-// the same policy to what it actually resolves.
-func checkDockerfileSources(p *policy.Policy, cfg *devcontainer.Config) error {
-	if p.Empty() || cfg == nil || cfg.Kind != devcontainer.KindDockerfile || cfg.Build == nil {
-		return nil
-	}
-	data, err := os.ReadFile(filepath.FromSlash(cfg.Build.Path))
-	if err != nil {
-		return fmt.Errorf("source policy: reading %s: %w", cfg.Build.Path, err)
-	}
-	refs, err := dockerfileImages(data, cfg.Build.Args)
-	if err != nil {
-		return fmt.Errorf("source policy: %s: %w", cfg.Build.Path, err)
-	}
-	for _, r := range refs {
-		if err := p.CheckImage(policy.KindDockerfile, r); err != nil {
-			return fmt.Errorf("%s: %w", cfg.Build.Path, err)
-		}
-	}
-	return nil
-}
 
 // dockerfileImages lists the external images of a Dockerfile.
 func dockerfileImages(data []byte, args []devcontainer.EnvVar) ([]string, error) {
