@@ -103,7 +103,9 @@ type RefusedError struct {
 	// Rule is the deny rule that matched, or nil when no rule matched.
 	Rule  *Rule
 	Rules []string
-	// Cause is buildkitd's refusal this error explains (see Explain).
+	// Cause is buildkitd's refusal this error explains (see Explain). It
+	// is not unwrapped: BuildKit's gRPC error conversion would send the
+	// cause's status, and its message, in place of this error's.
 	Cause error
 }
 
@@ -113,8 +115,6 @@ func (e *RefusedError) Error() string {
 	}
 	return fmt.Sprintf("source policy: %s %q (%s) matches none of the --allow rules [%s]; add a rule such as --allow %q or use an allowed source", e.Kind, e.Ref, e.Subject, strings.Join(e.Rules, " "), suggest(e.Subject))
 }
-
-func (e *RefusedError) Unwrap() error { return e.Cause }
 
 // deniedRE finds the source in buildkitd's refusal, which reaches clients
 // only as text ("source %q denied by policy", sourcepolicy/engine.go).

@@ -111,7 +111,7 @@ func TestExplain(t *testing.T) {
 	bk := errors.New(`failed to solve: failed to load LLB: source "docker-image://127.0.0.1:5000/evil/x:1@sha256:00ff" denied by policy: source denied by policy`)
 	got := p.Explain(bk)
 	var re *RefusedError
-	if !errors.As(got, &re) || re.Rule != nil || !errors.Is(got, bk) ||
+	if !errors.As(got, &re) || re.Rule != nil || re.Cause != bk ||
 		!strings.Contains(got.Error(), `image "127.0.0.1:5000/evil/x:1@sha256:00ff" (127.0.0.1:5000/evil/x) matches none of the --allow rules [127.0.0.1:5000/ok/* !127.0.0.1:5000/ok/bad]`) {
 		t.Errorf("Explain: %v", got)
 	}
