@@ -25,7 +25,8 @@ func otherBusybox(t *testing.T, s *stack.Stack) string {
 // any stage of the Dockerfile uses (FROM x AS t + COPY --from=t), also one
 // only the Dockerfile sub-solve sees (FROM $IMG with IMG from a build arg,
 // where the Plan saw the allowed default), naming the reference and the
-// rules; the same configs build when the policy allows them.
+// rules; so is a Dockerfile's "# syntax=" frontend image. The same
+// configs build when the policy allows them.
 func TestSourcePolicyCoversDockerfileStages(t *testing.T) {
 	s := stacktest.Get(t)
 	other := otherBusybox(t, s)
@@ -43,6 +44,12 @@ func TestSourcePolicyCoversDockerfileStages(t *testing.T) {
 		".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile"}}`,
 		".devcontainer/Dockerfile":        "ARG IMG=" + other + "\nFROM $IMG\nRUN echo t > /t\n",
 	})
+	// A "# syntax=" frontend would run inside the Dockerfile sub-solve,
+	// where the frontend's policy does not reach; it is checked first.
+	syntax := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile"}}`,
+		".devcontainer/Dockerfile":        "# syntax=" + other + "\nFROM " + busybox + "\n",
+	})
 	refused := func(name, ws string, attrs map[string]string) {
 		t.Helper()
 		_, err := build(t, s, ws, ".devcontainer/devcontainer.json", s.Ref("frontend/policy:"+name), attrs)
@@ -59,6 +66,7 @@ func TestSourcePolicyCoversDockerfileStages(t *testing.T) {
 	refused("stage", stage, map[string]string{AllowOpt: allowBusybox})
 	refused("build-arg", argFrom, map[string]string{AllowOpt: allowBusybox, "build-arg:IMG": other})
 	refused("arg-default", argDefault, map[string]string{"build-arg:" + allowBuildArg: allowBusybox})
+	refused("syntax", syntax, map[string]string{AllowOpt: allowBusybox})
 
 	both := allowBusybox + "," + s.Registry + "/policy-other/*"
 	if _, err := build(t, s, stage, ".devcontainer/devcontainer.json", s.Ref("frontend/policy:stage-allowed"), map[string]string{AllowOpt: both}); err != nil {
