@@ -32,7 +32,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	bc, err := dockerui.NewClient(withPolicy(c, allow))
+	if c, err = withPolicy(c, allow); err != nil {
+		return nil, err
+	}
+	bc, err := dockerui.NewClient(c)
 	if err != nil {
 		return nil, err
 	}

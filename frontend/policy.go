@@ -52,12 +52,17 @@ type policyClient struct {
 	rules *spb.Policy
 }
 
-// withPolicy wraps c when the build has a source policy.
-func withPolicy(c client.Client, allow *policy.Policy) client.Client {
+// withPolicy wraps c when the build has a source policy. A daemon that
+// cannot enforce one fails the build rather than ignoring the policy.
+func withPolicy(c client.Client, allow *policy.Policy) (client.Client, error) {
 	if allow.Empty() {
-		return c
+		return c, nil
 	}
-	return &policyClient{Client: c, allow: allow, rules: allow.SourcePolicy()}
+	caps := c.BuildOpts().LLBCaps
+	if err := caps.Supports(pb.CapSourcePolicy); err != nil {
+		return nil, errors.Wrapf(err, "source policy (%s, --allow): this BuildKit cannot enforce it; use BuildKit v0.12 or later", AllowOpt)
+	}
+	return &policyClient{Client: c, allow: allow, rules: allow.SourcePolicy()}, nil
 }
 
 func (c *policyClient) Solve(ctx context.Context, req client.SolveRequest) (*client.Result, error) {
