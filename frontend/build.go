@@ -28,6 +28,13 @@ import (
 
 // Build is the gateway BuildFunc: devcontainer.json in, dev container image out.
 func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	allow, err := sourcePolicy(c.BuildOpts().Opts)
+	if err != nil {
+		return nil, err
+	}
+	if c, err = withPolicy(c, allow); err != nil {
+		return nil, err
+	}
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
 		return nil, err
@@ -45,10 +52,6 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	plans, err := clientPlans(bc.BuildOpts().Opts)
-	if err != nil {
-		return nil, err
-	}
-	allow, err := sourcePolicy(bc.BuildOpts().Opts, bc.BuildArgs)
 	if err != nil {
 		return nil, err
 	}

@@ -212,7 +212,7 @@ func computePlans(ctx context.Context, root *rootOptions, reg *registry, mode pl
 	if len(platforms) == 0 {
 		platforms = []string{""}
 	}
-	cfg, err := loadConfig(ws, reg)
+	cfg, err := loadConfig(ws)
 	if err != nil {
 		return nil, err
 	}
@@ -229,17 +229,11 @@ func computePlans(ctx context.Context, root *rootOptions, reg *registry, mode pl
 	return out, nil
 }
 
-// loadConfig reads the workspace's config as plan.ForWorkspace does and
-// applies the source policy to its Dockerfile before anything is resolved.
-func loadConfig(ws *workspace, reg *registry) (*devcontainer.Config, error) {
-	cfg, err := devcontainer.Load(ws.Folder, ws.ConfigPath, &devcontainer.Variables{LocalEnv: os.LookupEnv, LocalWorkspaceFolder: filepath.ToSlash(ws.Folder)})
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDockerfileSources(reg.policy, cfg); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+// loadConfig reads the workspace's config as plan.ForWorkspace does. The
+// source policy is applied as the Plan resolves each image and feature
+// (policyResolver) and, authoritatively, by buildkitd (solvePolicy).
+func loadConfig(ws *workspace) (*devcontainer.Config, error) {
+	return devcontainer.Load(ws.Folder, ws.ConfigPath, &devcontainer.Variables{LocalEnv: os.LookupEnv, LocalWorkspaceFolder: filepath.ToSlash(ws.Folder)})
 }
 
 func plansOf(results []*plan.Result) []*plan.Plan {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/frontend"
+	"github.com/devcache/devcache/internal/policy"
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
@@ -31,7 +32,9 @@ type solveRequest struct {
 	// (frontend.PlanOpt) so that it builds exactly what was keyed; their
 	// platforms are the build's.
 	plans []*plan.Plan
-	// allow is the source policy for the frontend (frontend.AllowOpt).
+	// allow is the source policy (--allow, as policy.Policy.Attr): sent to
+	// buildkitd with the pins (solvePolicy) and to the frontend
+	// (frontend.AllowOpt).
 	allow string
 	// warm is the --base-image-cache-dir layout, attached to the session.
 	warm *warmLayout
@@ -84,6 +87,10 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 		attrs["build-arg:"+k] = v
 	}
 
+	allow, err := policy.Parse([]string{req.allow})
+	if err != nil {
+		return nil, err
+	}
 	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
 	if o.dockerCli != nil && o.dockerCli.ConfigFile() != nil {
 		dockerConfig = o.dockerCli.ConfigFile()
@@ -97,7 +104,7 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 		},
 		CacheImports: req.cacheImports,
 		OCIStores:    ociStores,
-		SourcePolicy: pinPolicy(req.plans),
+		SourcePolicy: solvePolicy(req.plans, allow),
 		CacheExports: req.cacheExports,
 		Session: []session.Attachable{
 			authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
@@ -124,7 +131,7 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 		return err
 	})
 	if err := eg.Wait(); err != nil {
-		return nil, err
+		return nil, allow.Explain(err)
 	}
 	return resp, nil
 }

@@ -159,7 +159,7 @@ func configTargets(ctx context.Context, root *rootOptions, reg *registry, lay *w
 		if len(platforms) == 0 {
 			platforms = []string{""}
 		}
-		cfg, err := loadConfig(ws, reg)
+		cfg, err := loadConfig(ws)
 		if err != nil {
 			return nil, err
 		}

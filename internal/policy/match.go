@@ -5,49 +5,6 @@ import (
 	"strings"
 )
 
-// Match reports whether subject matches a normalised pattern: "*" matches
-// any run of characters except "/", "**" any run including "/", every other
-// character itself. A pattern ending in "/**" also matches the prefix
-// itself.
-func Match(pattern, subject string) bool {
-	if strings.HasSuffix(pattern, "/**") && subject == strings.TrimSuffix(pattern, "/**") {
-		return true
-	}
-	return match(pattern, subject)
-}
-
-// match is a memoised matcher: O(len(p)·len(s)) whatever the wildcards,
-// so a hostile reference cannot make a pattern backtrack exponentially.
-func match(p, s string) bool {
-	memo := make(map[[2]int]bool)
-	var m func(i, j int) bool
-	m = func(i, j int) bool {
-		key := [2]int{i, j}
-		if v, ok := memo[key]; ok {
-			return v
-		}
-		var r bool
-		switch {
-		case i == len(p):
-			r = j == len(s)
-		case strings.HasPrefix(p[i:], "**"):
-			k := i
-			for k < len(p) && p[k] == '*' {
-				k++
-			}
-			// "**" matches nothing, or one more character of anything.
-			r = m(k, j) || (j < len(s) && m(i, j+1))
-		case p[i] == '*':
-			r = m(i+1, j) || (j < len(s) && s[j] != '/' && m(i, j+1))
-		default:
-			r = j < len(s) && p[i] == s[j] && m(i+1, j+1)
-		}
-		memo[key] = r
-		return r
-	}
-	return m(0, 0)
-}
-
 // ImageRepository normalises an image or OCI reference to its repository
 // as Docker names it: registry/path without tag or digest, "docker.io" for
 // Docker Hub and "library/" for its official images.
