@@ -79,6 +79,9 @@ func TestResolutionFlagsAgree(t *testing.T) {
 				t.Fatalf("plan: %v\n%s", err, r)
 			}
 			keys[s.name] = p.Key
+			if wantPlans := map[bool]int{true: 2, false: 0}[s.group == "multi"]; len(p.Plans) != wantPlans {
+				t.Errorf("plan printed %d Plans under \"plans\", want %d:\n%s", len(p.Plans), wantPlans, r.stdout)
+			}
 
 			r = runDevcache(t, append([]string{"probe", "--cache-repo", cache}, args...)...)
 			var pr probeResult
