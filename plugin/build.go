@@ -30,6 +30,7 @@ type buildOptions struct {
 	cacheRepo    string
 	cacheScope   string
 	cacheDir     string
+	resolve      resolveFlags
 	reg          registryOptions
 }
 
@@ -64,17 +65,18 @@ devcache frontend in-process against the builder (the current buildx builder,
 	f.StringVar(&opts.cacheRepo, "cache-repo", "", "Import the layer cache of docker devcache push from this repository (read-only access suffices)")
 	f.StringVar(&opts.cacheScope, "cache-scope", "", "Layer cache scope (default: the config's path in the workspace)")
 	f.StringVar(&opts.cacheDir, "cache-dir", "", "Import and export the layer cache in this local directory")
-	addRegistryFlags(f, &opts.reg)
+	addResolveFlags(f, &opts.resolve, &opts.reg)
 	addWarmCacheFlag(f, &opts.reg)
 	return cmd
 }
 
 func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	ctx := cmd.Context()
-	ws, err := root.resolveWorkspace()
+	ro, err := opts.resolve.options(root, &opts.reg)
 	if err != nil {
 		return err
 	}
+	reg, ws := ro.Registry, ro.Workspace
 	exports, err := exportsFor(opts)
 	if err != nil {
 		return err
@@ -102,16 +104,13 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 		args[k] = v
 	}
 
-	reg, err := opts.reg.newRegistry()
-	if err != nil {
-		return err
-	}
 	resolveCtx, cancel := withTimeout(ctx, opts.reg.timeout)
 	defer cancel()
-	plans, err := root.resolvePlans(resolveCtx, ws, reg)
+	resolved, err := resolvePlans(resolveCtx, ro)
 	if err != nil {
 		return err
 	}
+	plans := resolved.Plans
 	lc, err := opts.layerCache(plans)
 	if err != nil {
 		return err
@@ -169,7 +168,7 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	if err != nil {
 		return err
 	}
-	return reportBuild(cmd, root, opts, resp, plans)
+	return reportBuild(cmd, root, opts, resp, resolved.Key)
 }
 
 // layerCache is where build reads layers from: --cache-repo (read only)
@@ -230,11 +229,10 @@ func exportsFor(opts *buildOptions) ([]client.ExportEntry, error) {
 	return out, err
 }
 
-func reportBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions, resp *client.SolveResponse, plans []*plan.Plan) error {
+func reportBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions, resp *client.SolveResponse, key string) error {
 	meta := map[string]string{}
 	maps.Copy(meta, resp.ExporterResponse)
 	digest := meta[exptypes.ExporterImageDigestKey]
-	key := "sha256:" + keyTag(plans)[len(keyTagPrefix):]
 	meta["devcache.key"] = key
 	if opts.metadataFile != "" {
 		b, err := json.MarshalIndent(meta, "", "  ")

@@ -1,40 +1,11 @@
 package plugin
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/devcache/devcache/devcontainer/plan"
 )
-
-// resolvePlans computes the workspace's Plan for each target platform
-// (--platform, default the client's linux/<arch>) with the user's registry
-// access: the Plans the key hashes and the frontend builds.
-func (o *rootOptions) resolvePlans(ctx context.Context, ws *workspace, reg *registry) ([]*plan.Plan, error) {
-	platforms := o.platforms
-	if len(platforms) == 0 {
-		platforms = []string{""}
-	}
-	res := reg.resolver()
-	var plans []*plan.Plan
-	seen := map[string]bool{}
-	for _, p := range platforms {
-		r, err := plan.ForWorkspace(ctx, ws.Folder, plan.Options{ConfigPath: ws.ConfigPath, Resolver: res, Platform: p})
-		if err != nil {
-			return nil, err
-		}
-		if seen[r.Plan.Platform] {
-			return nil, fmt.Errorf("--platform %s is given twice", r.Plan.Platform)
-		}
-		seen[r.Plan.Platform] = true
-		plans = append(plans, r.Plan)
-	}
-	sort.Slice(plans, func(i, j int) bool { return plans[i].Platform < plans[j].Platform })
-	return plans, nil
-}
 
 // plansAttr is the value of the frontend's devcache-plan option: the Plans
 // as a JSON array of their canonical JSON.

@@ -1,9 +1,7 @@
 package plugin
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
-	"sort"
 	"strings"
 
 	"github.com/devcache/devcache/devcontainer/plan"
@@ -12,28 +10,37 @@ import (
 // keyTagPrefix starts every key tag in a cache repository.
 const keyTagPrefix = "dc-"
 
-// keyTag is the tag under which the image built from plans (one Plan per
-// target platform) is stored in a cache repository: "dc-" and the 64 hex
-// digits of the key. One platform: the Plan's key; several: sha256 over
-// their keys in platform order.
-func keyTag(plans []*plan.Plan) string {
-	if len(plans) == 1 {
-		return keyTagPrefix + strings.TrimPrefix(plans[0].Key(), "sha256:")
-	}
-	keys := make([]string, 0, len(plans))
-	for _, p := range plans {
-		keys = append(keys, p.Platform+" "+p.Key())
-	}
-	sort.Strings(keys)
-	h := sha256.Sum256([]byte(strings.Join(keys, "\n")))
-	return keyTagPrefix + hex.EncodeToString(h[:])
+// keyPrefix starts every key (plan.KeyOf).
+const keyPrefix = "sha256:"
+
+// TagOf is the tag under which the image of key ("sha256:<hex>", as
+// plan.KeyOf prints it) is stored in a cache repository: "dc-<hex>".
+func TagOf(key string) string {
+	return keyTagPrefix + strings.TrimPrefix(key, keyPrefix)
 }
 
-// isKeyTag tells whether tag names a cache entry.
+// KeyOfTag is the key a key tag stores ("sha256:<hex>"); false when tag
+// is not a key tag.
+func KeyOfTag(tag string) (string, bool) {
+	if !isKeyTag(tag) {
+		return "", false
+	}
+	return keyPrefix + strings.TrimPrefix(tag, keyTagPrefix), true
+}
+
+// keyTag is the tag of the image built from plans (one Plan per target
+// platform): TagOf(plan.KeyOf(plans)).
+func keyTag(plans []*plan.Plan) string {
+	return TagOf(plan.KeyOf(plans))
+}
+
+// isKeyTag tells whether tag names a cache entry: "dc-" and 64 hex
+// digits.
 func isKeyTag(tag string) bool {
-	if !strings.HasPrefix(tag, keyTagPrefix) || len(tag) != len(keyTagPrefix)+64 {
+	hexPart, ok := strings.CutPrefix(tag, keyTagPrefix)
+	if !ok || len(hexPart) != 64 {
 		return false
 	}
-	_, err := hex.DecodeString(tag[len(keyTagPrefix):])
+	_, err := hex.DecodeString(hexPart)
 	return err == nil
 }

@@ -38,6 +38,7 @@ func (o lockFlags) mode() (plan.LockMode, error) {
 type lockOptions struct {
 	frozen  bool
 	upgrade bool
+	resolve resolveFlags
 	reg     registryOptions
 }
 
@@ -51,6 +52,8 @@ func newLockCommand(root *rootOptions) *cobra.Command {
 config, byte for byte as the reference devcontainer CLI would (existing pins
 are kept, as the reference's build does; --upgrade re-resolves every tag). With
 a lockfile and a digest-pinned base image, probe needs no tag resolution.
+--frozen-lockfile is --frozen and --no-lockfile is --upgrade, as on the other
+commands.
 
 The file is replaced atomically: a failure never leaves it half-written.
 A config without features has no lockfile: nothing is written.`,
@@ -70,35 +73,24 @@ A config without features has no lockfile: nothing is written.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.frozen, "frozen", false, "Write nothing; fail when the lockfile is missing or would change")
 	f.BoolVar(&o.upgrade, "upgrade", false, "Ignore the existing pins and lock what the tags point to now")
-	addRegistryFlags(f, &o.reg)
+	addResolveFlags(f, &o.resolve, &o.reg)
 	return cmd
 }
 
 func init() { registerCommand(newLockCommand) }
 
 func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
-	if o.frozen && o.upgrade {
-		return fmt.Errorf("--frozen and --upgrade are mutually exclusive")
+	ro, frozen, err := o.options(root)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := o.reg.context(cmd)
 	defer cancel()
-	reg, err := o.reg.newRegistry()
+	resolved, err := resolvePlans(ctx, ro)
 	if err != nil {
 		return err
 	}
-	mode := plan.LockUse
-	if o.upgrade {
-		mode = plan.LockNone
-	}
-	root1 := *root
-	if len(root1.platforms) > 1 {
-		root1.platforms = root1.platforms[:1] // the lockfile does not depend on the platform
-	}
-	results, err := computePlans(ctx, &root1, reg, mode)
-	if err != nil {
-		return err
-	}
-	res := results[0]
+	res := resolved.Results[0]
 	out := cmd.OutOrStdout()
 	if res.Lockfile == nil {
 		fmt.Fprintln(out, "no features: no lockfile to write")
@@ -109,7 +101,7 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 	if err != nil {
 		return err
 	}
-	write, err := lockfile.Check(st, res.Lockfile, o.frozen)
+	write, err := lockfile.Check(st, res.Lockfile, frozen)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -122,4 +114,26 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 	}
 	fmt.Fprintf(out, "wrote %s\n", path)
 	return nil
+}
+
+// options are the resolution options of lock: the lockfile is read unless
+// --upgrade (--no-lockfile), and checked instead of written with --frozen
+// (--frozen-lockfile); one platform, as the lockfile does not depend on it.
+func (o *lockOptions) options(root *rootOptions) (ro resolveOptions, frozen bool, err error) {
+	mode, err := o.resolve.lock.mode()
+	if err != nil {
+		return ro, false, err
+	}
+	frozen = o.frozen || mode == plan.LockFrozen
+	upgrade := o.upgrade || mode == plan.LockNone
+	if frozen && upgrade {
+		return ro, false, fmt.Errorf("--frozen (--frozen-lockfile) and --upgrade (--no-lockfile) are mutually exclusive")
+	}
+	lf := o.resolve
+	lf.lock = lockFlags{none: upgrade}
+	if ro, err = lf.options(root, &o.reg); err != nil {
+		return ro, false, err
+	}
+	ro.Platforms = ro.Platforms[:1]
+	return ro, frozen, nil
 }

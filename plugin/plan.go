@@ -4,24 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/devcontainer/plan"
-	"github.com/devcache/devcache/devcontainer/resolve"
 )
 
 // planOptions are the flags of `docker devcache plan`.
 type planOptions struct {
-	frozenLockfile     bool
-	noLockfile         bool
-	skipCustomizations bool
+	resolve resolveFlags
+	reg     registryOptions
 }
 
 // newPlanCommand is `docker devcache plan`: resolve the workspace's config
-// and print its Plan (install order, option env, digests, users, label) and
+// and print its Plans (install order, option env, digests, users, label) and
 // key. It only reads: registries and tarball URLs are queried, nothing is
 // built or written (not even the lockfile).
 func newPlanCommand(opts *rootOptions) *cobra.Command {
@@ -32,81 +29,87 @@ func newPlanCommand(opts *rootOptions) *cobra.Command {
 		Long: `Resolve the workspace's devcontainer.json — base image digest, features in
 install order with pinned sources, option env files, users and the
 devcontainer.metadata label — and print the resulting Plan and its cache key.
-The same Plan always prints the same bytes.`,
+The same Plan always prints the same bytes.
+
+The key is the one probe looks up and push stores under the same flags. With
+several --platform values there is one Plan per platform (sorted, duplicates
+dropped) and one key over all of them: the JSON then has "plans" (an array)
+instead of "plan".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPlan(cmd, opts, po)
+			return runPlan(cmd, opts, &po)
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&po.frozenLockfile, "frozen-lockfile", false, "Fail when devcontainer-lock.json is missing or would change")
-	f.BoolVar(&po.noLockfile, "no-lockfile", false, "Ignore devcontainer-lock.json")
-	f.BoolVar(&po.skipCustomizations, "skip-persisting-customizations-from-features", false, "Leave feature customizations out of the metadata label")
+	addResolveFlags(cmd.Flags(), &po.resolve, &po.reg)
 	return cmd
 }
 
-// newPlanResolver is the resolver of `plan` (a variable for tests).
-var newPlanResolver = func() plan.Resolver {
-	return resolve.New(resolve.Options{CacheDir: resolve.DefaultCacheDir()})
-}
-
-func runPlan(cmd *cobra.Command, opts *rootOptions, po planOptions) error {
-	if po.frozenLockfile && po.noLockfile {
-		return fmt.Errorf("--no-lockfile and --frozen-lockfile are mutually exclusive")
+func runPlan(cmd *cobra.Command, opts *rootOptions, po *planOptions) error {
+	if opts.format != "text" && opts.format != "json" && opts.format != "" {
+		return fmt.Errorf("unknown --format %q (text or json)", opts.format)
 	}
-	ws := opts.workspaceFolder
-	if ws == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return err
-		}
-		ws = wd
-	}
-	o := plan.Options{
-		ConfigPath:         opts.config,
-		Resolver:           newPlanResolver(),
-		SkipCustomizations: po.skipCustomizations,
-	}
-	if len(opts.platforms) > 1 {
-		return fmt.Errorf("plan takes one --platform, got %s", strings.Join(opts.platforms, ","))
-	}
-	if len(opts.platforms) == 1 {
-		o.Platform = opts.platforms[0]
-	}
-	switch {
-	case po.frozenLockfile:
-		o.Lock = plan.LockFrozen
-	case po.noLockfile:
-		o.Lock = plan.LockNone
-	}
-	res, err := plan.ForWorkspace(cmd.Context(), ws, o)
+	ro, err := po.resolve.options(opts, &po.reg)
 	if err != nil {
 		return err
 	}
-	return printPlan(cmd.OutOrStdout(), opts.format, res.Plan)
+	ctx, cancel := po.reg.context(cmd)
+	defer cancel()
+	resolved, err := resolvePlans(ctx, ro)
+	if err != nil {
+		return err
+	}
+	return printPlans(cmd.OutOrStdout(), opts.format, resolved.Key, resolved.Plans)
 }
 
-// printPlan writes the plan as JSON ({"key": …, "plan": …}) or as text.
-func printPlan(w io.Writer, format string, p *plan.Plan) error {
-	switch format {
-	case "json":
+// printPlans writes the key and the Plans as JSON ({"key": …, "plan": …}
+// for one Plan, {"key": …, "plans": […]} for several) or as text.
+func printPlans(w io.Writer, format, key string, plans []*plan.Plan) error {
+	if format == "json" {
+		raws := make([]json.RawMessage, len(plans))
+		for i, p := range plans {
+			raws[i] = p.JSON()
+		}
 		out := struct {
-			Key  string          `json:"key"`
-			Plan json.RawMessage `json:"plan"`
-		}{p.Key(), p.JSON()}
+			Key   string            `json:"key"`
+			Plan  json.RawMessage   `json:"plan,omitempty"`
+			Plans []json.RawMessage `json:"plans,omitempty"`
+		}{Key: key}
+		if len(raws) == 1 {
+			out.Plan = raws[0]
+		} else {
+			out.Plans = raws
+		}
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
-	case "text", "":
-		return writePlanText(w, p)
 	}
-	return fmt.Errorf("unknown --format %q (text or json)", format)
+	if len(plans) == 1 {
+		return writePlanText(w, "key", plans[0])
+	}
+	if _, err := fmt.Fprintf(w, "key:       %s\n", key); err != nil {
+		return err
+	}
+	for _, p := range plans {
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
+		if err := writePlanText(w, "plan key", p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func writePlanText(w io.Writer, p *plan.Plan) error {
+// printPlan writes one Plan and its key, as printPlans does.
+func printPlan(w io.Writer, format string, p *plan.Plan) error {
+	return printPlans(w, format, p.Key(), []*plan.Plan{p})
+}
+
+// writePlanText writes p in text, its key labelled keyLabel.
+func writePlanText(w io.Writer, keyLabel string, p *plan.Plan) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "key:       %s\n", p.Key())
+	fmt.Fprintf(&b, "%-10s %s\n", keyLabel+":", p.Key())
 	fmt.Fprintf(&b, "config:    %s\n", p.ConfigFile)
 	fmt.Fprintf(&b, "platform:  %s\n", p.Platform)
 	if img := p.Base.Image; img != nil {

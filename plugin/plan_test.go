@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/devcache/devcache/devcontainer/plan"
-	"github.com/devcache/devcache/devcontainer/resolve"
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 )
 
@@ -25,7 +24,8 @@ func writeFile(t *testing.T, p, content string, mode os.FileMode) {
 
 // planWorkspace is a workspace with a local, an OCI and a tarball feature,
 // all served on loopback.
-func planWorkspace(t *testing.T) (ws string, r plan.Resolver, oci resolvetest.Published, tgzURL string) {
+// caFile is the CA of the tarball server (for --registry-ca).
+func planWorkspace(t *testing.T) (ws, caFile string, oci resolvetest.Published, tgzURL string) {
 	reg := resolvetest.StartRegistry(t)
 	files := resolvetest.StartFiles(t)
 	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{User: "dev", Labels: map[string]string{"devcontainer.metadata": `[{"remoteUser":"dev"}]`}})
@@ -52,27 +52,21 @@ func planWorkspace(t *testing.T) (ws string, r plan.Resolver, oci resolvetest.Pu
 	},
 	"remoteEnv": {"X": "1"},
 }`, 0o644)
-	return ws, resolve.New(resolve.Options{CacheDir: t.TempDir(), HTTPClient: files.Client}), oci, tgzURL
+	return ws, files.CertFile, oci, tgzURL
 }
 
 // TestPlanCommandJSON: `plan --format json` prints the order, option env,
 // digests and label, and the same Plan twice is byte-identical.
 func TestPlanCommandJSON(t *testing.T) {
-	ws, r, oci, tgzURL := planWorkspace(t)
-	old := newPlanResolver
-	newPlanResolver = func() plan.Resolver { return r }
-	t.Cleanup(func() { newPlanResolver = old })
+	isolate(t)
+	ws, caFile, oci, tgzURL := planWorkspace(t)
 
 	run := func() []byte {
-		opts := &rootOptions{workspaceFolder: ws, format: "json", platforms: []string{"linux/amd64"}}
-		cmd := newPlanCommand(opts)
-		var out bytes.Buffer
-		cmd.SetOut(&out)
-		cmd.SetArgs(nil)
-		if err := cmd.Execute(); err != nil {
-			t.Fatal(err)
+		r := runDevcache(t, "plan", "--workspace-folder", ws, "--format", "json", "--platform", "linux/amd64", "--registry-ca", caFile)
+		if r.code != 0 {
+			t.Fatal(r)
 		}
-		return out.Bytes()
+		return []byte(r.stdout)
 	}
 	first, second := run(), run()
 	if !bytes.Equal(first, second) {

@@ -7,15 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/docker/cli/cli"
 	"github.com/spf13/cobra"
-
-	"github.com/devcache/devcache/devcontainer"
-	"github.com/devcache/devcache/devcontainer/plan"
 )
 
 // Exit codes of probe.
@@ -31,7 +27,7 @@ type probeOptions struct {
 	scope     string
 	maxAge    time.Duration
 	explain   bool
-	lock      lockFlags
+	resolve   resolveFlags
 	reg       registryOptions
 }
 
@@ -82,7 +78,7 @@ When $GITHUB_OUTPUT is set, hit=, cached-image= and key-tag= are appended to it.
   docker devcache probe --cache-repo registry.example.com/team/devcache --explain
 
   # Rebuild weekly: entries older than 7 days are misses
-  docker devcache probe --cache-repo registry.example.com/team/devcache --max-age 168h --format json`,
+  docker devcache probe --cache-repo registry.example.com/team/devcache --max-age 7d --format json`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return probeError(fmt.Errorf("probe takes no arguments, got %q", args))
@@ -97,10 +93,9 @@ When $GITHUB_OUTPUT is set, hit=, cached-image= and key-tag= are appended to it.
 	f := cmd.Flags()
 	f.StringVar(&o.cacheRepo, "cache-repo", "", "Repository of the cache entries (e.g. ghcr.io/acme/devcache)")
 	f.StringVar(&o.scope, "cache-scope", "", "Cache scope for --explain (default: the config's path in the workspace)")
-	f.DurationVar(&o.maxAge, "max-age", 0, "Entries older than this are misses (e.g. 168h; 0: any age)")
+	durationVar(f, &o.maxAge, "max-age", 0, "Entries older than this are misses (e.g. 7d, 1d12h or 36h; 0: any age)")
 	f.BoolVar(&o.explain, "explain", false, "On a miss, list the Plan inputs that differ from the newest entry of the same scope")
-	addLockFlags(f, &o.lock)
-	addRegistryFlags(f, &o.reg)
+	addResolveFlags(f, &o.resolve, &o.reg)
 	return cmd
 }
 
@@ -144,25 +139,19 @@ func probe(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResul
 	if err != nil {
 		return nil, err
 	}
-	reg, err := o.reg.newRegistry()
+	ro, err := o.resolve.options(root, &o.reg)
 	if err != nil {
 		return nil, err
 	}
-	mode, err := o.lock.mode()
+	reg := ro.Registry
+	resolved, err := resolvePlans(ctx, ro)
 	if err != nil {
 		return nil, err
 	}
-	results, err := computePlans(ctx, root, reg, mode)
-	if err != nil {
-		return nil, err
-	}
-	plans := plansOf(results)
-	tag := keyTag(plans)
+	plans := resolved.Plans
+	tag := TagOf(resolved.Key)
 	ref := repo.Tag(tag)
-	res := &probeResult{Ref: ref.String(), Key: strings.TrimPrefix(tag, keyTagPrefix)}
-	if len(plans) == 1 {
-		res.Key = plans[0].Key()
-	}
+	res := &probeResult{Ref: ref.String(), Key: resolved.Key}
 	digest, err := reg.head(ctx, ref)
 	switch {
 	case isNotFound(err):
@@ -200,48 +189,6 @@ func probe(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResul
 		res.Explain = ex
 	}
 	return res, nil
-}
-
-// computePlans computes one Plan per --platform (one for the default).
-func computePlans(ctx context.Context, root *rootOptions, reg *registry, mode plan.LockMode) ([]*plan.Result, error) {
-	ws, err := root.resolveWorkspace()
-	if err != nil {
-		return nil, err
-	}
-	platforms := root.platforms
-	if len(platforms) == 0 {
-		platforms = []string{""}
-	}
-	cfg, err := loadConfig(ws)
-	if err != nil {
-		return nil, err
-	}
-	resolver := reg.resolver()
-	prefetch(ctx, ws.Folder, cfg, resolver, platforms, mode)
-	var out []*plan.Result
-	for _, p := range platforms {
-		r, err := plan.ForConfig(ctx, ws.Folder, cfg, plan.Options{ConfigPath: ws.ConfigPath, Resolver: resolver, Platform: p, Lock: mode})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-// loadConfig reads the workspace's config as plan.ForWorkspace does. The
-// source policy is applied as the Plan resolves each image and feature
-// (policyResolver) and, authoritatively, by buildkitd (solvePolicy).
-func loadConfig(ws *workspace) (*devcontainer.Config, error) {
-	return devcontainer.Load(ws.Folder, ws.ConfigPath, &devcontainer.Variables{LocalEnv: os.LookupEnv, LocalWorkspaceFolder: filepath.ToSlash(ws.Folder)})
-}
-
-func plansOf(results []*plan.Result) []*plan.Plan {
-	out := make([]*plan.Plan, len(results))
-	for i, r := range results {
-		out[i] = r.Plan
-	}
-	return out
 }
 
 // printProbe writes the result: on a hit the DEVCACHE_CACHED_IMAGE= line

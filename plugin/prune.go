@@ -73,7 +73,7 @@ registry's garbage collection.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.cacheRepo, "cache-repo", "", "Repository of the cache entries")
-	f.DurationVar(&o.olderThan, "older-than", 0, "Delete entries older than this (e.g. 720h; required)")
+	durationVar(f, &o.olderThan, "older-than", 0, "Delete entries older than this (e.g. 30d or 720h; required)")
 	f.IntVar(&o.keep, "keep", 1, "Keep the newest N entries of each cache scope whatever their age (0: keep none)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "Only list what would be deleted")
 	addRegistryAccessFlags(f, &o.reg)

@@ -22,6 +22,7 @@ type pushOptions struct {
 	cacheDir     string
 	tags         []string
 	metadataFile string
+	resolve      resolveFlags
 	reg          registryOptions
 }
 
@@ -65,7 +66,7 @@ it, as probe does.`,
 	f.StringVar(&opts.cacheDir, "cache-dir", "", "Also import and export the layer cache in this local directory")
 	f.StringArrayVarP(&opts.tags, "tag", "t", nil, "Also push the image as this reference (repeatable)")
 	f.StringVar(&opts.metadataFile, "metadata-file", "", "Write the result (digest, key, cache hit) as JSON to this file")
-	addRegistryFlags(f, &opts.reg)
+	addResolveFlags(f, &opts.resolve, &opts.reg)
 	addWarmCacheFlag(f, &opts.reg)
 	return cmd
 }
@@ -101,23 +102,20 @@ func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := opts.reg.newRegistry()
+	ro, err := opts.resolve.options(root, &opts.reg)
 	if err != nil {
 		return err
 	}
-	ws, err := root.resolveWorkspace()
-	if err != nil {
-		return err
-	}
+	reg, ws := ro.Registry, ro.Workspace
 	// Resolving and the lookup are bounded by --timeout; the build is not.
 	lookupCtx, cancel := withTimeout(ctx, opts.reg.timeout)
 	defer cancel()
-	plans, err := root.resolvePlans(lookupCtx, ws, reg)
+	resolved, err := resolvePlans(lookupCtx, ro)
 	if err != nil {
 		return err
 	}
-	tag := keyTag(plans)
-	res := &pushResult{Key: "sha256:" + tag[len(keyTagPrefix):], KeyTag: repo.Tag(tag).String(), Scope: cacheScope(opts.cacheScope, plans)}
+	plans, tag := resolved.Plans, TagOf(resolved.Key)
+	res := &pushResult{Key: resolved.Key, KeyTag: repo.Tag(tag).String(), Scope: cacheScope(opts.cacheScope, plans)}
 
 	// A hit builds nothing.
 	desc, err := lookupEntry(lookupCtx, reg, repo, tag)

@@ -52,7 +52,7 @@ func addRegistryAccessFlags(fs *pflag.FlagSet, o *registryOptions) {
 	fs.StringArrayVar(&o.mirrors, "registry-mirror", nil, "Fetch from a mirror: FROM=TO[/PREFIX] (e.g. docker.io=artifactory.example.com/dockerhub; repeatable)")
 	fs.StringArrayVar(&o.caFiles, "registry-ca", nil, "PEM file of extra CA certificates for registries (repeatable)")
 	fs.StringArrayVar(&o.insecure, "insecure-registry", nil, "Registry host to reach over plain HTTP (loopback hosts always are; repeatable)")
-	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "Give up after this long (an error, exit code 2 for probe)")
+	durationVar(fs, &o.timeout, "timeout", 2*time.Minute, "Give up after this long (an error, exit code 2 for probe)")
 }
 
 // context is the command's context bounded by --timeout.

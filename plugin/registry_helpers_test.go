@@ -118,13 +118,13 @@ func pushEntry(t *testing.T, repo, tag string, created time.Time, ann map[string
 // planFor computes the Plan probe would compute for ws.
 func planFor(t *testing.T, ws string) *plan.Plan {
 	t.Helper()
-	reg, err := (&registryOptions{}).newRegistry()
+	ro, err := (&resolveFlags{}).options(&rootOptions{workspaceFolder: ws, format: "text"}, &registryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := computePlans(context.Background(), &rootOptions{workspaceFolder: ws, format: "text"}, reg, plan.LockUse)
+	res, err := resolvePlans(context.Background(), ro)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res[0].Plan
+	return res.Plans[0]
 }

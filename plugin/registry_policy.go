@@ -9,7 +9,30 @@ import (
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/internal/dockerfile"
+	"github.com/devcache/devcache/internal/policy"
 )
+
+// checkDockerfileSources applies the source policy to every image a
+// Dockerfile config's Dockerfile names, in any stage, as
+// plan.ReadDockerfile reads it (BuildKit's parser; ARGs expanded as
+// BuildKit does): each FROM that is not an earlier stage or scratch,
+// COPY --from=<image> and RUN --mount=from=<image>. The frontend applies
+// the same policy to what it actually resolves.
+func checkDockerfileSources(p *policy.Policy, cfg *devcontainer.Config) error {
+	if p.Empty() || cfg == nil || cfg.Kind != devcontainer.KindDockerfile || cfg.Build == nil {
+		return nil
+	}
+	imgs, err := readDockerfileImages(cfg.Build, defaultPlatform(), false)
+	if err != nil {
+		return fmt.Errorf("source policy: %w", err)
+	}
+	for _, img := range imgs {
+		if err := p.CheckImage(policy.KindDockerfile, img.Ref); err != nil {
+			return fmt.Errorf("%s:%d: %s: %w", cfg.Build.Path, img.Line, img.Use, err)
+		}
+	}
+	return nil
+}
 
 // readDockerfileImages lists the external images of a Dockerfile config's
 // Dockerfile for a build on platform, each once; only those the build

@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -88,8 +90,12 @@ func defaultProgress() string {
 }
 
 // bindEnv gives every flag of every command a DEVCACHE_* environment
-// variable default. A flag set on the command line wins.
+// variable default, parsed as the flag parses its value. A flag set on the
+// command line wins. A value the flag refuses is an error of every command
+// that has the flag (unless the command line sets it), reported through the
+// command's flag error function (exit 2 for probe), naming the variable.
 func bindEnv(root *cobra.Command) {
+	bad := map[*pflag.Flag]error{}
 	apply := func(fs *pflag.FlagSet) {
 		fs.VisitAll(func(f *pflag.Flag) {
 			env := EnvName(f.Name)
@@ -97,15 +103,14 @@ func bindEnv(root *cobra.Command) {
 			if !ok || f.Changed {
 				return
 			}
-			if sv, isSlice := f.Value.(pflag.SliceValue); isSlice {
-				_ = sv.Replace(splitList(v))
-			} else {
-				_ = f.Value.Set(v)
-			}
-			f.DefValue = v
 			if !strings.Contains(f.Usage, env) {
 				f.Usage += " (env " + env + ")"
 			}
+			if err := setFromEnv(f, v); err != nil {
+				bad[f] = fmt.Errorf("%s=%q: %w (the variable sets --%s; fix or unset it)", env, v, err, f.Name)
+				return
+			}
+			f.DefValue = v
 		})
 	}
 	var walk func(c *cobra.Command)
@@ -114,6 +119,49 @@ func bindEnv(root *cobra.Command) {
 		apply(c.PersistentFlags())
 		for _, sub := range c.Commands() {
 			walk(sub)
+		}
+	}
+	walk(root)
+	if len(bad) > 0 {
+		checkEnvOnRun(root, bad)
+	}
+}
+
+// setFromEnv sets f from its variable's value v: a list for slice flags.
+func setFromEnv(f *pflag.Flag, v string) error {
+	if sv, isSlice := f.Value.(pflag.SliceValue); isSlice {
+		return sv.Replace(splitList(v))
+	}
+	return f.Value.Set(v)
+}
+
+// checkEnvOnRun makes every runnable command below root fail before it
+// runs when one of its flags (its own or inherited) has a bad variable
+// value and is not set on the command line.
+func checkEnvOnRun(root *cobra.Command, bad map[*pflag.Flag]error) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.Runnable() {
+			return
+		}
+		next := c.PreRunE
+		c.PreRunE = func(cmd *cobra.Command, args []string) error {
+			var errs []error
+			cmd.Flags().VisitAll(func(f *pflag.Flag) {
+				if err, ok := bad[f]; ok && !f.Changed {
+					errs = append(errs, err)
+				}
+			})
+			if len(errs) > 0 {
+				return cmd.FlagErrorFunc()(cmd, errors.Join(errs...))
+			}
+			if next != nil {
+				return next(cmd, args)
+			}
+			return nil
 		}
 	}
 	walk(root)

@@ -3,8 +3,8 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -22,7 +22,7 @@ type warmOptions struct {
 	dir      string
 	images   []string
 	noConfig bool
-	lock     lockFlags
+	resolve  resolveFlags
 	reg      registryOptions
 }
 
@@ -75,8 +75,7 @@ needs no registry for its sources at all.`,
 	f.StringVar(&o.dir, "dir", "", "OCI layout directory to fill (created when missing; required)")
 	f.StringArrayVar(&o.images, "image", nil, "An image to warm (repeatable)")
 	f.BoolVar(&o.noConfig, "no-config", false, "Warm only the --image references, not the workspace's config")
-	addLockFlags(f, &o.lock)
-	addRegistryFlags(f, &o.reg)
+	addResolveFlags(f, &o.resolve, &o.reg)
 	return cmd
 }
 
@@ -94,33 +93,26 @@ func runWarm(cmd *cobra.Command, root *rootOptions, o *warmOptions, configs []st
 	}
 	ctx, cancel := o.reg.context(cmd)
 	defer cancel()
-	reg, err := o.reg.newRegistry()
+	ro, err := o.resolve.withoutWorkspace(root, &o.reg)
 	if err != nil {
 		return err
 	}
+	reg := ro.Registry
 	lay, err := openWarmLayout(o.dir)
 	if err != nil {
 		return err
-	}
-	mode, err := o.lock.mode()
-	if err != nil {
-		return err
-	}
-	platforms := root.platforms
-	if len(platforms) == 0 {
-		platforms = []string{"linux/" + runtime.GOARCH}
 	}
 	var targets []warmTarget
 	for _, img := range o.images {
 		if err := reg.policy.CheckImage(policy.KindImage, img); err != nil {
 			return err
 		}
-		for _, p := range platforms {
+		for _, p := range ro.Platforms {
 			targets = append(targets, warmTarget{Ref: img, Platform: p})
 		}
 	}
 	if !o.noConfig {
-		cfgTargets, err := configTargets(ctx, root, reg, lay, mode, configs)
+		cfgTargets, err := configTargets(ctx, root, ro, lay, configs)
 		if err != nil {
 			return err
 		}
@@ -139,7 +131,7 @@ func runWarm(cmd *cobra.Command, root *rootOptions, o *warmOptions, configs []st
 // layout, so a warm layout needs one HEAD per tag) and lists what they
 // pull, all by digest: the base image, every external image the Dockerfile
 // names, and the OCI features.
-func configTargets(ctx context.Context, root *rootOptions, reg *registry, lay *warmLayout, mode plan.LockMode, configs []string) ([]warmTarget, error) {
+func configTargets(ctx context.Context, root *rootOptions, ro resolveOptions, lay *warmLayout, configs []string) ([]warmTarget, error) {
 	roots := []*rootOptions{root}
 	if len(configs) > 0 {
 		roots = nil
@@ -155,21 +147,14 @@ func configTargets(ctx context.Context, root *rootOptions, reg *registry, lay *w
 		if err != nil {
 			return nil, err
 		}
-		platforms := r.platforms
-		if len(platforms) == 0 {
-			platforms = []string{""}
-		}
-		cfg, err := loadConfig(ws)
+		o := ro
+		o.Workspace = ws
+		o.Resolver = &onceImages{Resolver: &layoutResolver{Resolver: ro.Registry.resolver(), reg: ro.Registry, lay: lay}}
+		resolved, err := resolvePlans(ctx, o)
 		if err != nil {
 			return nil, err
 		}
-		res := &onceImages{Resolver: &layoutResolver{Resolver: reg.resolver(), reg: reg, lay: lay}}
-		for _, p := range platforms {
-			pr, err := plan.ForConfig(ctx, ws.Folder, cfg, plan.Options{ConfigPath: ws.ConfigPath, Resolver: res, Platform: p, Lock: mode})
-			if err != nil {
-				return nil, err
-			}
-			pl := pr.Plan
+		for _, pl := range resolved.Plans {
 			if img := pl.Base.Image; img != nil {
 				out = append(out, warmTarget{Ref: repoOf(img.Ref) + "@" + img.Digest, As: img.Ref, Platform: pl.Platform})
 			}
@@ -296,6 +281,9 @@ type layoutResolver struct {
 	plan.Resolver
 	reg *registry
 	lay *warmLayout
+
+	mu   sync.Mutex
+	tags map[string]string // feature tag reference → the digest its HEAD gave
 }
 
 func (r *layoutResolver) ResolveImage(ctx context.Context, ref, platform string) (*devcontainer.Image, error) {
@@ -329,12 +317,32 @@ func (r *layoutResolver) Resolve(ctx context.Context, ref *features.Ref, pin str
 	if ref.Kind == features.KindOCI && pin == "" && ref.OCI.Digest == "" && ref.OCI.Tag != "" {
 		repo, err := name.NewRepository(ref.OCI.Registry+"/"+ref.OCI.Path, name.WeakValidation)
 		if err == nil {
-			h, err := r.reg.head(ctx, repo.Tag(ref.OCI.Tag))
-			if err != nil {
+			if pin, err = r.headTag(ctx, repo.Tag(ref.OCI.Tag)); err != nil {
 				return nil, fmt.Errorf("feature %s: %w", ref.UserFeatureID, err)
 			}
-			pin = h.String()
 		}
 	}
 	return r.Resolver.Resolve(ctx, ref, pin)
+}
+
+// headTag is the digest tag points to, with one HEAD per run (the Plans'
+// walk resolves what prefetch resolved already).
+func (r *layoutResolver) headTag(ctx context.Context, tag name.Tag) (string, error) {
+	r.mu.Lock()
+	d, ok := r.tags[tag.String()]
+	r.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	h, err := r.reg.head(ctx, tag)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	if r.tags == nil {
+		r.tags = map[string]string{}
+	}
+	r.tags[tag.String()] = h.String()
+	r.mu.Unlock()
+	return h.String(), nil
 }

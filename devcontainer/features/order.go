@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/devcache/devcache/devcontainer/jsonc"
 )
@@ -65,8 +66,11 @@ type OrderOptions struct {
 // round priorities, and each round of ready nodes is filtered to the highest
 // priority and sorted with the reference comparator.
 //
-// Unlike the reference, a soft dependency (or override entry) that cannot
-// match any feature of the set is not fetched at all.
+// Unlike the reference, a soft dependency (installsAfter) is never fetched,
+// whatever its kind: one that names no feature of the set cannot change the
+// order and is dropped; one that does is matched against the set's nodes,
+// whose metadata is read already (see satisfiesSoftDependency). An override
+// entry that matches no feature is not fetched either.
 func Order(ctx context.Context, user []UserFeature, o OrderOptions) ([]*Node, error) {
 	if o.ErrorFor == nil {
 		o.ErrorFor = func(_ string, err error) error { return err }
@@ -113,7 +117,7 @@ func Order(ctx context.Context, user []UserFeature, o OrderOptions) ([]*Node, er
 	if err := applyOverride(ctx, worklist, o); err != nil {
 		return nil, err
 	}
-	if err := resolveSoftDeps(ctx, worklist, o); err != nil {
+	if err := linkSoftDeps(worklist, o); err != nil {
 		return nil, err
 	}
 
@@ -255,44 +259,18 @@ func applyOverride(ctx context.Context, worklist []*Node, o OrderOptions) error 
 	return nil
 }
 
-// resolveSoftDeps turns each node's installsAfter references into soft
-// edges, dropping (without network) those that no node of the set can
-// satisfy, and resolving the others for their alias lists.
-func resolveSoftDeps(ctx context.Context, worklist []*Node, o OrderOptions) error {
+// linkSoftDeps turns each node's installsAfter references into soft edges
+// to the features of the set that satisfy them, and drops the others (the
+// reference's dangling soft-dependency removal). Nothing is fetched: a soft
+// dependency is a reference to match, not a feature to install.
+func linkSoftDeps(worklist []*Node, o OrderOptions) error {
 	for _, n := range worklist {
 		for _, id := range n.softPending {
-			fail := func(err error) error {
-				return fmt.Errorf("installsAfter dependency '%s' of Feature '%s' could not be processed: %w", id, n.UserFeatureID, err)
-			}
 			ref, err := ParseRef(id, o.RefContext)
 			if err != nil {
-				return fail(err)
+				return fmt.Errorf("installsAfter dependency '%s' of Feature '%s' could not be processed: %w", id, n.UserFeatureID, err)
 			}
 			soft := &Node{UserFeatureID: id, Options: jsonc.NewObject(), Ref: ref}
-			relevant := false
-			for _, w := range worklist {
-				if mayMatchSoft(w, soft) {
-					relevant = true
-					break
-				}
-			}
-			if !relevant {
-				continue
-			}
-			src, err := o.Resolver.Resolve(ctx, ref, "")
-			if err != nil {
-				return fail(err)
-			}
-			soft.Source = src
-			if ref.Kind == KindOCI && src.DepMetadata != nil {
-				m, err := DecodeMetadata(id+": "+MetadataFile, src.DepMetadata)
-				if err != nil {
-					return fail(err)
-				}
-				soft.Aliases = m.Aliases()
-			}
-			// Drop the edge when nothing satisfies it (the reference's
-			// dangling soft-dependency removal).
 			for _, w := range worklist {
 				if satisfiesSoftDependency(w, soft) {
 					n.installsAfter = append(n.installsAfter, soft)
@@ -303,20 +281,6 @@ func resolveSoftDeps(ctx context.Context, worklist []*Node, o OrderOptions) erro
 		n.softPending = nil
 	}
 	return nil
-}
-
-// mayMatchSoft reports whether node could satisfy soft once the soft
-// dependency's aliases are known: an OCI alias match needs the same
-// registry/namespace.
-func mayMatchSoft(node, soft *Node) bool {
-	if node.Ref.Kind != soft.Ref.Kind {
-		return false
-	}
-	if node.Ref.Kind == KindOCI {
-		return node.Ref.OCI.Resource == soft.Ref.OCI.Resource ||
-			node.Ref.OCI.Registry+"/"+node.Ref.OCI.Namespace == soft.Ref.OCI.Registry+"/"+soft.Ref.OCI.Namespace
-	}
-	return softMatch(node, soft)
 }
 
 // softMatch is satisfiesSoftDependency from refs alone (aliases of soft
@@ -346,7 +310,30 @@ func softMatch(node, soft *Node) bool {
 	return false
 }
 
-func satisfiesSoftDependency(node, soft *Node) bool { return softMatch(node, soft) }
+// satisfiesSoftDependency reports whether node satisfies the installsAfter
+// reference soft: the same kind and, for OCI, the same canonical id
+// (registry/namespace/id, lowercased, without tag or digest), or the same
+// registry/namespace with soft's id among node's aliases
+// ([currentId||id, ...legacyIds] of its metadata); local: the same path;
+// tarball: the same URL. The reference reads the aliases from soft's own
+// metadata, fetched for the purpose; a renamed feature carries the same
+// aliases under each of its names, so node's (read already) give the same
+// answer without a request.
+func satisfiesSoftDependency(node, soft *Node) bool {
+	if softMatch(node, soft) {
+		return true
+	}
+	a, b := node.Ref, soft.Ref
+	if a.Kind != KindOCI || b.Kind != KindOCI || a.OCI.Registry+"/"+a.OCI.Namespace != b.OCI.Registry+"/"+b.OCI.Namespace {
+		return false
+	}
+	for _, alias := range node.Aliases {
+		if alias != "" && strings.EqualFold(alias, b.OCI.ID) {
+			return true
+		}
+	}
+	return false
+}
 
 func equals(a, b *Node) bool {
 	return a.Ref.Kind == b.Ref.Kind && compareTo(a, b) == 0

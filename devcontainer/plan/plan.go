@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/features"
@@ -131,4 +133,25 @@ func (p *Plan) Key() string {
 	h.Write([]byte("devcache-plan-v" + strconv.Itoa(FormatVersion) + "\n"))
 	h.Write(p.JSON())
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// KeyOf is the cache key of the image built from plans, one Plan per target
+// platform, always "sha256:<hex>": the Plan's own Key for one platform; for
+// several, sha256 over their "<platform> <key>" lines in byte order, so the
+// order in which the platforms were given does not matter. Nil for no Plan
+// is "".
+func KeyOf(plans []*Plan) string {
+	switch len(plans) {
+	case 0:
+		return ""
+	case 1:
+		return plans[0].Key()
+	}
+	lines := make([]string, 0, len(plans))
+	for _, p := range plans {
+		lines = append(lines, p.Platform+" "+p.Key())
+	}
+	sort.Strings(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

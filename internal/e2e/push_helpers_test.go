@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -28,12 +30,15 @@ var (
 )
 
 // pluginBinary builds cmd/docker-devcache once per test binary, into one
-// place per machine (replaced atomically, so concurrent test binaries and
+// place per source tree (replaced atomically, so concurrent test binaries and
 // earlier runs leave a single copy behind).
 func pluginBinary(t testing.TB) string {
 	t.Helper()
 	pluginOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), "devcache-e2e-plugin")
+		// One place per source tree: worktrees of other branches build
+		// their own binary at the same time.
+		sum := sha256.Sum256([]byte(moduleRoot(t)))
+		dir := filepath.Join(os.TempDir(), "devcache-e2e-plugin-"+hex.EncodeToString(sum[:6]))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			pluginErr = err
 			return
