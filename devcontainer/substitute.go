@@ -22,6 +22,15 @@ type Variables struct {
 	// ${localWorkspaceFolderBasename} are then left as written, and
 	// ${containerWorkspaceFolder} has no default.
 	LocalWorkspaceFolder string
+	// WorkspaceFolderUsed, when set, is called each time a substituted
+	// value draws on LocalWorkspaceFolder: ${localWorkspaceFolder},
+	// ${localWorkspaceFolderBasename}, and ${containerWorkspaceFolder}(Basename)
+	// when their value came from the default rule or from a workspaceFolder
+	// that names a local workspace variable. A client that had to assume
+	// the workspace path (the frontend on the buildx route) uses it to warn
+	// only when the assumption reached a value. It may be called from
+	// several goroutines when Config.Substitute is.
+	WorkspaceFolderUsed func()
 }
 
 // variableRE is the reference's /\$\{(.*?)\}/g.
@@ -33,9 +42,14 @@ var variableRE = regexp.MustCompile(`\$\{(.*?)\}`)
 // ${devcontainerId}, unknown names) is left as written.
 type substituter struct {
 	vars *Variables
-	// containerWorkspaceFolder is set when known.
+	// containerWorkspaceFolder is set when known; cwfFromLocal when its
+	// value depends on LocalWorkspaceFolder.
 	containerWorkspaceFolder *string
-	file                     string // config basename, for errors
+	cwfFromLocal             bool
+	// capturing collects uses of LocalWorkspaceFolder into captured
+	// instead of reporting them (while workspaceFolder itself is resolved).
+	capturing, captured bool
+	file                string // config basename, for errors
 }
 
 func newSubstituter(vars *Variables, file string, raw *jsonc.Object) *substituter {
@@ -55,15 +69,31 @@ func newSubstituter(vars *Variables, file string, raw *jsonc.Object) *substitute
 	}
 	if !known && vars.LocalWorkspaceFolder != "" {
 		cwf, known = path.Join("/workspaces", path.Base(vars.LocalWorkspaceFolder)), true
+		s.cwfFromLocal = true
 	}
 	if known {
 		s.containerWorkspaceFolder = &cwf
+		s.capturing = true
 		resolved, err := s.resolveString(cwf)
+		s.capturing = false
+		s.cwfFromLocal = s.cwfFromLocal || s.captured
 		if err == nil {
 			s.containerWorkspaceFolder = &resolved
 		}
 	}
 	return s
+}
+
+// usedLocalWorkspace reports a use of LocalWorkspaceFolder (see
+// Variables.WorkspaceFolderUsed).
+func (s *substituter) usedLocalWorkspace() {
+	if s.capturing {
+		s.captured = true
+		return
+	}
+	if s.vars.WorkspaceFolderUsed != nil {
+		s.vars.WorkspaceFolderUsed()
+	}
 }
 
 // value substitutes every string at any depth of v; keys are kept.
@@ -145,26 +175,26 @@ func (s *substituter) replace(match, name string, args []string) (string, error)
 			return args[1], nil
 		}
 		return "", nil
-	case "localWorkspaceFolder":
+	case "localWorkspaceFolder", "localWorkspaceFolderBasename":
 		if s.vars.LocalWorkspaceFolder == "" {
 			return match, nil
+		}
+		s.usedLocalWorkspace()
+		if name == "localWorkspaceFolderBasename" {
+			return path.Base(s.vars.LocalWorkspaceFolder), nil
 		}
 		return s.vars.LocalWorkspaceFolder, nil
-	case "localWorkspaceFolderBasename":
-		if s.vars.LocalWorkspaceFolder == "" {
-			return match, nil
-		}
-		return path.Base(s.vars.LocalWorkspaceFolder), nil
-	case "containerWorkspaceFolder":
+	case "containerWorkspaceFolder", "containerWorkspaceFolderBasename":
 		if s.containerWorkspaceFolder == nil {
 			return match, nil
+		}
+		if s.cwfFromLocal {
+			s.usedLocalWorkspace()
+		}
+		if name == "containerWorkspaceFolderBasename" {
+			return path.Base(*s.containerWorkspaceFolder), nil
 		}
 		return *s.containerWorkspaceFolder, nil
-	case "containerWorkspaceFolderBasename":
-		if s.containerWorkspaceFolder == nil {
-			return match, nil
-		}
-		return path.Base(*s.containerWorkspaceFolder), nil
 	}
 	return match, nil
 }

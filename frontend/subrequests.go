@@ -5,11 +5,12 @@ import (
 
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 )
 
-// subrequests answers `docker buildx build --call targets|outline`: a
+// subrequests answers `docker buildx build --call targets|outline|check`: a
 // devcontainer.json has one target, the dev container image, and the build
 // args devcache reads.
 func subrequests(bc *dockerui.Client) dockerui.RequestHandler {
@@ -54,8 +55,32 @@ func subrequests(bc *dockerui.Client) dockerui.RequestHandler {
 					{Name: "SOURCE_DATE_EPOCH", Description: "Unix time for image and history timestamps (reproducible builds)"},
 					{Name: configPathArg, Description: "Path of devcontainer.json inside the build context (found by content when unset)"},
 					{Name: allowBuildArg, Description: "Source policy: comma-separated patterns of allowed images and features"},
+					{Name: workspaceFolderArg, Description: "Absolute path of the workspace on the client, for ${localWorkspaceFolder} and the default ${containerWorkspaceFolder} (assumed, with a warning, when unset)"},
 				},
 			}, nil
 		},
+		Lint: func(ctx context.Context) (*lint.LintResults, error) {
+			return check(ctx, bc)
+		},
 	}
+}
+
+// check answers `--call check`: the config's warnings (an assumed workspace
+// folder) without building. A base image's metadata, read only while
+// building, is not checked.
+func check(ctx context.Context, bc *dockerui.Client) (*lint.LintResults, error) {
+	src, err := bc.ReadEntrypoint(ctx, "JSON")
+	if err != nil {
+		return nil, err
+	}
+	vars, err := variablesFrom(bc.BuildOpts().Opts, bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := devcontainer.Parse(src.Filename, src.Data, vars.vars); err != nil {
+		return nil, err
+	}
+	res := &lint.LintResults{}
+	vars.lint(res, src)
+	return res, nil
 }
