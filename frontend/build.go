@@ -62,10 +62,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		vars *clientVariables
 	)
 	if plans == nil {
-		if vars, err = variablesFrom(bc.BuildOpts().Opts, bc.BuildArgs); err != nil {
-			return nil, err
-		}
-		if cfg, err = vars.parse(ctx, bctx, src); err != nil {
+		if cfg, vars, err = ownConfig(ctx, bc, bctx, src); err != nil {
 			return nil, err
 		}
 	}

@@ -123,10 +123,19 @@ func validName(n string) bool {
 	return n != "" && n != "." && n != ".." && n != "/" && !strings.ContainsAny(n, `/\`)
 }
 
-// parse parses the entry file with these variables in its location in the
-// build context (see parseInContext).
-func (cv *clientVariables) parse(ctx context.Context, bctx *buildCtx, src *dockerui.Source) (*devcontainer.Config, error) {
-	return parseInContext(ctx, bctx, src.Filename, src.Data, cv.vars)
+// ownConfig parses the entry file for a build without a client Plan: in
+// its location in the build context (see parseInContext), with the
+// variables the build args give.
+func ownConfig(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, src *dockerui.Source) (*devcontainer.Config, *clientVariables, error) {
+	cv, err := variablesFrom(bc.BuildOpts().Opts, bc.BuildArgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := parseInContext(ctx, bctx, src.Filename, src.Data, cv.vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, cv, nil
 }
 
 // warning is the text of the warning about the assumed workspace, or ""
