@@ -12,6 +12,7 @@ import (
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve"
+	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 	"github.com/moby/buildkit/client"
@@ -175,12 +176,19 @@ func TestCallCheckListsAssumedWorkspace(t *testing.T) {
 	} {
 		attrs := map[string]string{"requestid": lint.SubrequestLintDefinition.Name}
 		maps.Copy(attrs, tc.attrs)
-		var results lint.LintResults
-		solveWith(t, s, ws, ".devcontainer/devcontainer.json", attrs, Build, func(resp *client.SolveResponse) {
-			if err := json.Unmarshal([]byte(resp.ExporterResponse["result.json"]), &results); err != nil {
-				t.Fatalf("result.json: %v (%q)", err, resp.ExporterResponse)
+		// buildx reads the result's metadata inside its build function.
+		var meta map[string][]byte
+		solveWith(t, s, ws, ".devcontainer/devcontainer.json", attrs, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+			res, err := Build(ctx, c)
+			if res != nil {
+				meta = res.Metadata
 			}
-		})
+			return res, err
+		}, nil)
+		var results lint.LintResults
+		if err := json.Unmarshal(meta["result.json"], &results); err != nil {
+			t.Fatalf("result.json: %v (%q)", err, meta)
+		}
 		if len(results.Warnings) != tc.want {
 			t.Errorf("attrs %v: %d warnings, want %d: %+v", tc.attrs, len(results.Warnings), tc.want, results.Warnings)
 		}
@@ -199,7 +207,18 @@ func TestCallCheckListsAssumedWorkspace(t *testing.T) {
 func TestPluginAndFrontendPlansAgree(t *testing.T) {
 	s := stacktest.Get(t)
 	ctx := context.Background()
-	ws := variablesWorkspace(t, s, "")
+	// An OCI feature: for a local one the frontend does not compute the
+	// content digest the plugin puts in the Plan (it builds from the
+	// context directly).
+	reg := resolvetest.StartRegistry(t)
+	src := writeTree(t, map[string]string{
+		"hello/devcontainer-feature.json": helloFeature,
+		"hello/install.sh":                helloInstall,
+	})
+	pub := reg.PublishFeature(t, filepath.Join(src, "hello"), "features/hello", nil, "1", "1.0.0")
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json": strings.Replace(variablesConfig(s, ""), `"./hello"`, `"`+pub.Ref+`"`, 1),
+	})
 	env := map[string]string{"DEVCACHE_TEST_VAR": `a "quoted" $value`, "DEVCACHE_TEST_EMPTY": ""}
 	res, err := plan.ForWorkspace(ctx, ws, plan.Options{
 		Resolver: resolve.New(resolve.Options{}), Platform: "linux/amd64",
