@@ -19,6 +19,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 )
@@ -196,6 +197,34 @@ func TestCallCheckListsAssumedWorkspace(t *testing.T) {
 			if w.RuleName != workspaceAssumedRule || !strings.Contains(w.Detail, workspaceFolderArg) {
 				t.Errorf("warning %+v", w)
 			}
+		}
+	}
+}
+
+// TestCallOutlineListsLocalEnv: `--call outline` lists the variables the
+// config reads with ${localEnv:…}, the build args a buildx user passes.
+func TestCallOutlineListsLocalEnv(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := variablesWorkspace(t, s, "")
+	var meta map[string][]byte
+	solveWith(t, s, ws, ".devcontainer/devcontainer.json", map[string]string{"requestid": "frontend.outline"}, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		res, err := Build(ctx, c)
+		if res != nil {
+			meta = res.Metadata
+		}
+		return res, err
+	}, nil)
+	var o outline.Outline
+	if err := json.Unmarshal(meta["result.json"], &o); err != nil {
+		t.Fatalf("result.json: %v (%q)", err, meta)
+	}
+	var names []string
+	for _, a := range o.Args {
+		names = append(names, a.Name)
+	}
+	for _, want := range []string{workspaceFolderArg, "DEVCACHE_TEST_VAR", "SOME_UNSET_VAR", "DEVCACHE_TEST_EMPTY"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("outline args %q lack %s", names, want)
 		}
 	}
 }
