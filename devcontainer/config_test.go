@@ -77,6 +77,41 @@ func TestSubstitution(t *testing.T) {
 	}
 }
 
+// TestWorkspaceFolderUsed checks that the hook reports exactly the values
+// that depend on the local workspace path.
+func TestWorkspaceFolderUsed(t *testing.T) {
+	for _, tc := range []struct {
+		name, config string
+		want         bool
+	}{
+		{"no variables", `{"image":"x","containerEnv":{"A":"a"}}`, false},
+		{"localEnv only", `{"image":"x","containerEnv":{"A":"${localEnv:HOME}"}}`, false},
+		{"workspaceFolder stated", `{"image":"x","workspaceFolder":"/w","containerEnv":{"A":"${containerWorkspaceFolder}"}}`, false},
+		{"workspaceFolder unused", `{"image":"x","workspaceFolder":"/w/${localWorkspaceFolderBasename}","containerEnv":{"A":"a"}}`, false},
+		{"runtime only", `{"image":"x","workspaceMount":"source=${localWorkspaceFolder},target=/w,type=bind","runArgs":["${localWorkspaceFolderBasename}"]}`, false},
+		{"workspaceFolder from local", `{"image":"x","workspaceFolder":"/w/${localWorkspaceFolderBasename}","containerEnv":{"A":"${containerWorkspaceFolder}"}}`, true},
+		{"default rule", `{"image":"x","containerEnv":{"A":"${containerWorkspaceFolderBasename}"}}`, true},
+		{"localWorkspaceFolder", `{"image":"x","workspaceFolder":"/w","containerEnv":{"A":"${localWorkspaceFolder}"}}`, true},
+		{"basename in a feature option", `{"image":"x","features":{"./f":{"o":"${localWorkspaceFolderBasename}"}}}`, true},
+	} {
+		used := false
+		parse(t, tc.config, &Variables{LocalWorkspaceFolder: "/src/p", WorkspaceFolderUsed: func() { used = true }})
+		if used != tc.want {
+			t.Errorf("%s: used = %v, want %v", tc.name, used, tc.want)
+		}
+	}
+	// Re-substituting a base image's metadata entry counts too.
+	used := false
+	c := parse(t, `{"image":"x"}`, &Variables{LocalWorkspaceFolder: "/src/p", WorkspaceFolderUsed: func() { used = true }})
+	entry, err := jsonc.Parse([]byte(`{"remoteUser": "${containerWorkspaceFolderBasename}"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Substitute(entry); err != nil || !used {
+		t.Errorf("Substitute: used = %v, err = %v", used, err)
+	}
+}
+
 func TestLegacyKeys(t *testing.T) {
 	c := parse(t, `{"image":"x","extensions":["b"],"settings":{"s1":1,"s2":2},"devPort":8000,
 		"customizations":{"vscode":{"extensions":["a"],"settings":{"s2":"kept"}}}}`, nil)

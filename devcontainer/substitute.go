@@ -22,6 +22,26 @@ type Variables struct {
 	// ${localWorkspaceFolderBasename} are then left as written, and
 	// ${containerWorkspaceFolder} has no default.
 	LocalWorkspaceFolder string
+	// WorkspaceFolderUsed, when set, is called each time a value that
+	// reaches the image (see imageFields) draws on LocalWorkspaceFolder:
+	// ${localWorkspaceFolder}, ${localWorkspaceFolderBasename}, and
+	// ${containerWorkspaceFolder}(Basename) when their value came from the
+	// default rule or from a workspaceFolder naming a local workspace
+	// variable. A client that had to assume the workspace path (the
+	// frontend on the buildx route) warns only when the assumption reached
+	// the image. It may be called from several goroutines when
+	// Config.Substitute is.
+	WorkspaceFolderUsed func()
+}
+
+// imageFields are the top-level properties whose substituted values reach
+// the image (base, build, features, ENV, users). The others are kept for
+// runtime (workspaceMount, runArgs, …) or reach only the metadata label,
+// which stores the unsubstituted form.
+var imageFields = map[string]bool{
+	"image": true, "build": true, "dockerFile": true, "context": true,
+	"features": true, "overrideFeatureInstallOrder": true,
+	"containerEnv": true, "containerUser": true, "remoteUser": true,
 }
 
 // variableRE is the reference's /\$\{(.*?)\}/g.
@@ -33,8 +53,10 @@ var variableRE = regexp.MustCompile(`\$\{(.*?)\}`)
 // ${devcontainerId}, unknown names) is left as written.
 type substituter struct {
 	vars *Variables
-	// containerWorkspaceFolder is set when known.
+	// containerWorkspaceFolder is set when known; cwfFromLocal when its
+	// value depends on LocalWorkspaceFolder.
 	containerWorkspaceFolder *string
+	cwfFromLocal             bool
 	file                     string // config basename, for errors
 }
 
@@ -55,24 +77,44 @@ func newSubstituter(vars *Variables, file string, raw *jsonc.Object) *substitute
 	}
 	if !known && vars.LocalWorkspaceFolder != "" {
 		cwf, known = path.Join("/workspaces", path.Base(vars.LocalWorkspaceFolder)), true
+		s.cwfFromLocal = true
 	}
 	if known {
 		s.containerWorkspaceFolder = &cwf
-		resolved, err := s.resolveString(cwf)
+		resolved, local, err := s.resolveString(cwf)
 		if err == nil {
 			s.containerWorkspaceFolder = &resolved
+			s.cwfFromLocal = s.cwfFromLocal || local
 		}
 	}
 	return s
+}
+
+// reportLocal calls Variables.WorkspaceFolderUsed for a value of field that
+// drew on the local workspace, if the field reaches the image.
+func (s *substituter) reportLocal(field string) {
+	if s.vars.WorkspaceFolderUsed == nil {
+		return
+	}
+	top := field
+	if i := strings.IndexAny(field, ".["); i >= 0 {
+		top = field[:i]
+	}
+	if imageFields[top] {
+		s.vars.WorkspaceFolderUsed()
+	}
 }
 
 // value substitutes every string at any depth of v; keys are kept.
 func (s *substituter) value(v jsonc.Value, field string, line int, obj *jsonc.Object) (jsonc.Value, error) {
 	switch t := v.(type) {
 	case string:
-		r, err := s.resolveString(t)
+		r, local, err := s.resolveString(t)
 		if err != nil {
 			return nil, &Error{File: s.file, Line: line, Field: field, Err: err}
+		}
+		if local {
+			s.reportLocal(field)
 		}
 		return r, nil
 	case []jsonc.Value:
@@ -107,12 +149,14 @@ func (s *substituter) value(v jsonc.Value, field string, line int, obj *jsonc.Ob
 	return v, nil
 }
 
-func (s *substituter) resolveString(str string) (string, error) {
+// resolveString substitutes str; local tells whether a replaced variable
+// drew on LocalWorkspaceFolder.
+func (s *substituter) resolveString(str string) (out string, local bool, err error) {
 	if s.vars == nil || !strings.Contains(str, "${") {
-		return str, nil
+		return str, false, nil
 	}
 	var firstErr error
-	out := variableRE.ReplaceAllStringFunc(str, func(match string) string {
+	out = variableRE.ReplaceAllStringFunc(str, func(match string) string {
 		body := match[2 : len(match)-1]
 		name, args := body, []string(nil)
 		if parts := strings.Split(body, ":"); len(parts) > 1 {
@@ -122,12 +166,27 @@ func (s *substituter) resolveString(str string) (string, error) {
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
+		if r != match && s.drawsOnLocal(name) {
+			local = true
+		}
 		return r
 	})
 	if firstErr != nil {
-		return "", firstErr
+		return "", false, firstErr
 	}
-	return out, nil
+	return out, local, nil
+}
+
+// drawsOnLocal tells whether variable name's value depends on
+// LocalWorkspaceFolder.
+func (s *substituter) drawsOnLocal(name string) bool {
+	switch name {
+	case "localWorkspaceFolder", "localWorkspaceFolderBasename":
+		return true
+	case "containerWorkspaceFolder", "containerWorkspaceFolderBasename":
+		return s.cwfFromLocal
+	}
+	return false
 }
 
 func (s *substituter) replace(match, name string, args []string) (string, error) {

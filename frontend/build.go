@@ -58,10 +58,14 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	bctx := newBuildCtx(bc)
 	g := newGatewayResolver(bc, bctx)
 
-	// Without a client Plan the frontend computes it, through the gateway.
-	var cfg *devcontainer.Config
+	// Without a client Plan the frontend computes it, through the gateway,
+	// with the variables the build args give.
+	var (
+		cfg  *devcontainer.Config
+		vars *clientVariables
+	)
 	if plans == nil {
-		if cfg, err = parseInContext(ctx, bctx, src.Filename, src.Data); err != nil {
+		if cfg, vars, err = ownConfig(ctx, bc, bctx, src); err != nil {
 			return nil, err
 		}
 	}
@@ -76,6 +80,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		pl, err := planFor(ctx, plans, cfg, g, bctx, p)
 		if err != nil {
 			return nil, err
+		}
+		if vars != nil {
+			vars.warn(ctx, src)
 		}
 		if err := checkPolicy(allow, pl); err != nil {
 			return nil, err
@@ -211,7 +218,7 @@ func planFor(ctx context.Context, plans []*plan.Plan, cfg *devcontainer.Config, 
 // context, so that relative paths in it (Dockerfile, context, local
 // features, lockfile) resolve as they do for the reference CLI. The
 // location is only looked up when the config has such paths.
-func parseInContext(ctx context.Context, bctx *buildCtx, filename string, data []byte) (*devcontainer.Config, error) {
+func parseInContext(ctx context.Context, bctx *buildCtx, filename string, data []byte, vars *devcontainer.Variables) (*devcontainer.Config, error) {
 	cfg, err := devcontainer.Parse(filename, data, nil)
 	if err != nil {
 		return nil, err
@@ -232,7 +239,7 @@ func parseInContext(ctx context.Context, bctx *buildCtx, filename string, data [
 		}
 	}
 	bctx.configDir = path.Dir(path.Join(virtualRoot, rel))
-	return devcontainer.ParseAt(rel, path.Join(virtualRoot, rel), data, nil)
+	return devcontainer.ParseAt(rel, path.Join(virtualRoot, rel), data, vars)
 }
 
 // sourceDateEpoch reads SOURCE_DATE_EPOCH from the build args, as buildx and

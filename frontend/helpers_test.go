@@ -40,6 +40,7 @@ func writeTree(t *testing.T, files map[string]string) string {
 // buildResult is what a test build leaves to check.
 type buildResult struct {
 	vertexes map[string]*client.Vertex // by name, last status
+	warnings []*client.VertexWarning
 	ref      string
 	logs     string
 }
@@ -121,6 +122,7 @@ func buildWith(t *testing.T, s *stack.Stack, ws, configRel, ref string, attrs ma
 			for _, l := range st.Logs {
 				logs.Write(l.Data)
 			}
+			res.warnings = append(res.warnings, st.Warnings...)
 			mu.Unlock()
 		}
 		return nil

@@ -62,6 +62,13 @@ type fixture struct {
 		Feature string `json:"feature"`
 		Marker  string `json:"marker"`
 	} `json:"fail"`
+	// BuildArgs name variables of the harness's environment that a
+	// `docker buildx build` of the fixture passes as `--build-arg NAME`
+	// (the value then comes from the environment), as a user does for
+	// ${localEnv:NAME}; such a build also passes
+	// `--build-arg DEVCACHE_WORKSPACE_FOLDER=<workspace>`. The reference and
+	// `docker devcache build` read the environment directly.
+	BuildArgs []string `json:"buildArgs"`
 	// Deviations are intended differences in the final Env: the reference
 	// has Reference, devcache has Devcache (README.md explains each).
 	Deviations []deviation `json:"deviations"`

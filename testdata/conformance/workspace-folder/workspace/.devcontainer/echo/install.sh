@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+mkdir -p /opt/conformance
+printf '%s\n' "$VALUE" > /opt/conformance/value
