@@ -102,7 +102,7 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 		args[k] = v
 	}
 
-	reg, err := opts.reg.newRegistry()
+	reg, err := opts.reg.newRegistry(root.credentials())
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 	}
 	ctx, cancel := o.reg.context(cmd)
 	defer cancel()
-	reg, err := o.reg.newRegistry()
+	reg, err := o.reg.newRegistry(root.credentials())
 	if err != nil {
 		return err
 	}

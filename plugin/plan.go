@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/devcontainer/plan"
@@ -46,8 +47,8 @@ The same Plan always prints the same bytes.`,
 }
 
 // newPlanResolver is the resolver of `plan` (a variable for tests).
-var newPlanResolver = func() plan.Resolver {
-	return resolve.New(resolve.Options{CacheDir: resolve.DefaultCacheDir()})
+var newPlanResolver = func(creds authn.Keychain) plan.Resolver {
+	return resolve.New(resolve.Options{Keychain: creds, CacheDir: resolve.DefaultCacheDir()})
 }
 
 func runPlan(cmd *cobra.Command, opts *rootOptions, po planOptions) error {
@@ -64,7 +65,7 @@ func runPlan(cmd *cobra.Command, opts *rootOptions, po planOptions) error {
 	}
 	o := plan.Options{
 		ConfigPath:         opts.config,
-		Resolver:           newPlanResolver(),
+		Resolver:           newPlanResolver(opts.credentials()),
 		SkipCustomizations: po.skipCustomizations,
 	}
 	if len(opts.platforms) > 1 {

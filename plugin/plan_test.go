@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve"
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
@@ -60,7 +62,7 @@ func planWorkspace(t *testing.T) (ws string, r plan.Resolver, oci resolvetest.Pu
 func TestPlanCommandJSON(t *testing.T) {
 	ws, r, oci, tgzURL := planWorkspace(t)
 	old := newPlanResolver
-	newPlanResolver = func() plan.Resolver { return r }
+	newPlanResolver = func(authn.Keychain) plan.Resolver { return r }
 	t.Cleanup(func() { newPlanResolver = old })
 
 	run := func() []byte {

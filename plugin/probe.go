@@ -144,7 +144,7 @@ func probe(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResul
 	if err != nil {
 		return nil, err
 	}
-	reg, err := o.reg.newRegistry()
+	reg, err := o.reg.newRegistry(root.credentials())
 	if err != nil {
 		return nil, err
 	}

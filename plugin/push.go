@@ -101,7 +101,7 @@ func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := opts.reg.newRegistry()
+	reg, err := opts.reg.newRegistry(root.credentials())
 	if err != nil {
 		return err
 	}

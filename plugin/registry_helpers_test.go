@@ -118,7 +118,7 @@ func pushEntry(t *testing.T, repo, tag string, created time.Time, ann map[string
 // planFor computes the Plan probe would compute for ws.
 func planFor(t *testing.T, ws string) *plan.Plan {
 	t.Helper()
-	reg, err := (&registryOptions{}).newRegistry()
+	reg, err := (&registryOptions{}).newRegistry((&rootOptions{}).credentials())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func runWarm(cmd *cobra.Command, root *rootOptions, o *warmOptions, configs []st
 	}
 	ctx, cancel := o.reg.context(cmd)
 	defer cancel()
-	reg, err := o.reg.newRegistry()
+	reg, err := o.reg.newRegistry(root.credentials())
 	if err != nil {
 		return err
 	}
