@@ -8,10 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve"
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
-	"github.com/google/go-containerregistry/pkg/authn"
 )
 
 func writeFile(t *testing.T, p, content string, mode os.FileMode) {
