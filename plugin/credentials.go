@@ -2,9 +2,11 @@ package plugin
 
 import (
 	"context"
-	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/types"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
@@ -23,8 +25,17 @@ func (o *rootOptions) credentials() *dcregistry.Credentials {
 		return dcregistry.NewCredentials(o.dockerCli.ConfigFile())
 	}
 	// Tests run the commands without a docker CLI: DOCKER_CONFIG or
-	// ~/.docker, as the CLI would load it.
-	return dcregistry.NewCredentials(config.LoadDefaultConfigFile(io.Discard))
+	// ~/.docker, read now (config.Dir() keeps the first value it saw).
+	dir := os.Getenv(config.EnvOverrideConfigDir)
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".docker")
+	}
+	f, err := config.Load(dir)
+	if err != nil {
+		f = configfile.New(filepath.Join(dir, config.ConfigFileName))
+	}
+	return dcregistry.NewCredentials(f)
 }
 
 // sessionAuth is the BuildKit session's registry auth, from creds. The

@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve"
+	dcregistry "github.com/devcache/devcache/plugin/registry"
 )
 
 // planOptions are the flags of `docker devcache plan`.
@@ -48,7 +50,11 @@ The same Plan always prints the same bytes.`,
 
 // newPlanResolver is the resolver of `plan` (a variable for tests).
 var newPlanResolver = func(creds authn.Keychain) plan.Resolver {
-	return resolve.New(resolve.Options{Keychain: creds, CacheDir: resolve.DefaultCacheDir()})
+	return resolve.New(resolve.Options{
+		Keychain:  creds,
+		Transport: dcregistry.NewChallengeGuard(remote.DefaultTransport),
+		CacheDir:  resolve.DefaultCacheDir(),
+	})
 }
 
 func runPlan(cmd *cobra.Command, opts *rootOptions, po planOptions) error {

@@ -75,7 +75,7 @@ func TestChallengeGuardTokenRealm(t *testing.T) {
 	record := func(who string, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		seen = append(seen, who+" "+r.Method+" "+r.URL.Path+" auth="+strings.Fields(r.Header.Get("Authorization")+" none")[0])
+		seen = append(seen, who+" "+r.Method+" "+r.URL.Path+" auth="+strings.Fields(r.Header.Get("Authorization") + " none")[0])
 	}
 	token := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		record("token", r)
