@@ -112,7 +112,7 @@ func TestBuildInfoRoundTrip(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 	repo, _ := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/team/devcache")
-	reg, err := (&registryOptions{}).newRegistry()
+	reg, err := (&registryOptions{}).newRegistry((&rootOptions{}).credentials())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestClaimKeyTag(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 	repo, _ := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/team/devcache")
-	reg, err := (&registryOptions{}).newRegistry()
+	reg, err := (&registryOptions{}).newRegistry((&rootOptions{}).credentials())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestLookupEntryErrorIsNotAMiss(t *testing.T) {
 	}))
 	defer srv.Close()
 	repo, _ := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/team/devcache")
-	reg, _ := (&registryOptions{}).newRegistry()
+	reg, _ := (&registryOptions{}).newRegistry((&rootOptions{}).credentials())
 	d, err := lookupEntry(context.Background(), reg, repo, keyTagPrefix+strings.Repeat("d", 64))
 	if d != nil || err == nil || !strings.Contains(err.Error(), "docker login") {
 		t.Errorf("lookup on a refusing registry: %v, %v", d, err)

@@ -43,7 +43,7 @@ func testClaimRace(t *testing.T, immutable bool) {
 	proxy := registrytest.StartRace(t, strings.TrimPrefix(srv.URL, "http://"), isKeyTag)
 	ctx := context.Background()
 	repo, _ := name.NewRepository(proxy.Host + "/team/devcache")
-	reg, err := (&registryOptions{}).newRegistry()
+	reg, err := (&registryOptions{}).newRegistry((&rootOptions{}).credentials())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,8 +52,8 @@ func newProbeCommand(root *rootOptions) *cobra.Command {
 		Use:   "probe --cache-repo REPO",
 		Short: "Tell whether the dev container image is already cached, without building",
 		Long: `Compute the workspace's Plan and cache key, then look for <cache-repo>:dc-<key>
-with one manifest HEAD (a single request where the registry takes anonymous
-or Basic credentials). Nothing is built, pulled or written. With a lockfile
+with one manifest HEAD (a single request where the registry allows anonymous
+reads; credentials follow its challenge). Nothing is built, pulled or written. With a lockfile
 and a digest-pinned base image the Plan needs no registry request at all
 (feature payloads and pinned images are read from the local resolve cache once
 fetched).

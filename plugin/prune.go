@@ -96,7 +96,7 @@ func runPrune(cmd *cobra.Command, root *rootOptions, o *pruneOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := o.reg.newRegistry()
+	reg, err := o.reg.newRegistry(root.credentials())
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func TestPruneDeleteRefused(t *testing.T) {
 // repo:tag with the given creation time.
 func writeTestBuildInfo(t *testing.T, repo, tag string, created time.Time) name.Digest {
 	t.Helper()
-	reg, err := (&registryOptions{}).newRegistry()
+	reg, err := (&registryOptions{}).newRegistry((&rootOptions{}).credentials())
 	if err != nil {
 		t.Fatal(err)
 	}

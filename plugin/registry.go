@@ -21,14 +21,14 @@ import (
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve"
 	"github.com/devcache/devcache/internal/policy"
+	dcregistry "github.com/devcache/devcache/plugin/registry"
 )
 
 // registryOptions are the flags of the commands that talk to registries
 // from the client (probe, lock, prune, warm): mirrors, extra CAs, plain
 // HTTP hosts, the source policy and a time limit. Proxies come from the
-// standard HTTP_PROXY/HTTPS_PROXY/NO_PROXY variables; credentials from the
-// docker config (and its credential helpers), DEVCONTAINERS_OCI_AUTH and
-// GITHUB_TOKEN for ghcr.io, as the reference CLI finds them.
+// standard HTTP_PROXY/HTTPS_PROXY/NO_PROXY variables; credentials are the
+// command run's (rootOptions.credentials), handed to newRegistry.
 type registryOptions struct {
 	mirrors  []string
 	caFiles  []string
@@ -74,7 +74,7 @@ func (o *registryOptions) policy() (*policy.Policy, error) {
 
 // registry is the registry access of one command run.
 type registry struct {
-	transport http.RoundTripper // mirrors + plain HTTP + CAs + proxies
+	transport http.RoundTripper // mirrors + plain HTTP + credential guard + CAs + proxies
 	base      *http.Transport   // CAs + proxies (tarball downloads)
 	keychain  authn.Keychain
 	policy    *policy.Policy
@@ -82,8 +82,9 @@ type registry struct {
 	warm *warmLayout
 }
 
-// newRegistry builds the registry access of the flags.
-func (o *registryOptions) newRegistry() (*registry, error) {
+// newRegistry builds the registry access of the flags with creds, the
+// command run's one credential source (rootOptions.credentials).
+func (o *registryOptions) newRegistry(creds authn.Keychain) (*registry, error) {
 	pol, err := o.policy()
 	if err != nil {
 		return nil, err
@@ -105,8 +106,10 @@ func (o *registryOptions) newRegistry() (*registry, error) {
 			insecure[m.toHost] = true
 		}
 	}
-	rt := &rewriteTransport{inner: base, mirrors: mirrors, insecure: insecure}
-	reg := &registry{transport: rt, base: base, keychain: mirrorKeychain{inner: newKeychain(), mirrors: mirrors}, policy: pol}
+	// The guard sits below the rewriting: it sees the scheme and host a
+	// request really goes to.
+	rt := &rewriteTransport{inner: dcregistry.NewChallengeGuard(base), mirrors: mirrors, insecure: insecure}
+	reg := &registry{transport: rt, base: base, keychain: mirrorKeychain{inner: creds, mirrors: mirrors}, policy: pol}
 	if o.warmDir != "" {
 		if _, err := os.Stat(filepath.Join(o.warmDir, "index.json")); err != nil {
 			return nil, fmt.Errorf("--base-image-cache-dir %s: not a `docker devcache warm` directory: %w", o.warmDir, err)
@@ -117,9 +120,6 @@ func (o *registryOptions) newRegistry() (*registry, error) {
 	}
 	return reg, nil
 }
-
-// newKeychain is the credential lookup (a variable for tests).
-var newKeychain = resolve.Keychain
 
 // options are go-containerregistry options for a call.
 func (r *registry) options(ctx context.Context) []remote.Option {

@@ -100,7 +100,7 @@ func TestRegistryMirror(t *testing.T) {
 		t.Error("the mirror was not asked for the image")
 	}
 	// The Plan keeps the public name; the mirror only served the bytes.
-	reg2, err := (&registryOptions{mirrors: []string{"ghcr.io=" + reg.Host + "/ghcr-mirror"}}).newRegistry()
+	reg2, err := (&registryOptions{mirrors: []string{"ghcr.io=" + reg.Host + "/ghcr-mirror"}}).newRegistry((&rootOptions{}).credentials())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestRegistryMirror(t *testing.T) {
 		t.Errorf("resolved %+v, %v", img, err)
 	}
 	for _, bad := range []string{"ghcr.io", "=x", "ghcr.io=bad host"} {
-		if _, err := (&registryOptions{mirrors: []string{bad}}).newRegistry(); err == nil {
+		if _, err := (&registryOptions{mirrors: []string{bad}}).newRegistry((&rootOptions{}).credentials()); err == nil {
 			t.Errorf("--registry-mirror %q accepted", bad)
 		}
 	}

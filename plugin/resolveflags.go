@@ -51,7 +51,7 @@ func (o *resolveFlags) withoutWorkspace(root *rootOptions, regFlags *registryOpt
 	if err != nil {
 		return ro, fmt.Errorf("--%w", err)
 	}
-	reg, err := regFlags.newRegistry()
+	reg, err := regFlags.newRegistry(root.credentials())
 	if err != nil {
 		return ro, err
 	}

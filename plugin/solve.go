@@ -10,10 +10,8 @@ import (
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/frontend"
 	"github.com/devcache/devcache/internal/policy"
-	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/pkg/errors"
 	"github.com/tonistiigi/fsutil"
@@ -91,10 +89,6 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 	if err != nil {
 		return nil, err
 	}
-	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
-	if o.dockerCli != nil && o.dockerCli.ConfigFile() != nil {
-		dockerConfig = o.dockerCli.ConfigFile()
-	}
 	opt := client.SolveOpt{
 		Exports:       req.exports,
 		FrontendAttrs: attrs,
@@ -106,11 +100,7 @@ func (o *rootOptions) solve(ctx context.Context, c *client.Client, req solveRequ
 		OCIStores:    ociStores,
 		SourcePolicy: solvePolicy(req.plans, allow),
 		CacheExports: req.cacheExports,
-		Session: []session.Attachable{
-			authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-				AuthConfigProvider: authprovider.LoadAuthConfig(dockerConfig),
-			}),
-		},
+		Session:      []session.Attachable{sessionAuth(o.credentials())},
 	}
 
 	mode := progressui.DisplayMode(o.progress)

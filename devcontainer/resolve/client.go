@@ -17,8 +17,9 @@ import (
 
 // Options configure a Client.
 type Options struct {
-	// Keychain supplies registry credentials; default Keychain() (the
-	// docker config, DEVCONTAINERS_OCI_AUTH and GITHUB_TOKEN for ghcr.io).
+	// Keychain supplies registry credentials; default anonymous. The
+	// package never reads a docker config itself: the plugin passes its one
+	// credential source (plugin/registry.Credentials).
 	Keychain authn.Keychain
 	// Transport is the HTTP transport for registries (default
 	// remote.DefaultTransport).
@@ -55,7 +56,7 @@ type Client struct {
 // New returns a Client.
 func New(o Options) *Client {
 	if o.Keychain == nil {
-		o.Keychain = Keychain()
+		o.Keychain = authn.NewMultiKeychain() // anonymous
 	}
 	if o.Transport == nil {
 		o.Transport = remote.DefaultTransport

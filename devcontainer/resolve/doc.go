@@ -1,6 +1,6 @@
 // Package resolve is the client-side resolver: it pins feature references
-// (OCI registries through go-containerregistry with the docker credential
-// keychain, https tarballs, local folders) and base images, extracts
+// (OCI registries through go-containerregistry with the keychain its caller
+// passes, https tarballs, local folders) and base images, extracts
 // payloads safely (package payload), and caches verified content by digest
 // on disk so a second resolution of pinned content needs no network.
 //

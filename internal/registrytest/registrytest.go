@@ -1,8 +1,10 @@
 // Package registrytest puts an authenticating proxy on loopback in front of
-// a real registry, so tests can prove which commands only read: user
-// "reader" may GET and HEAD, user "writer" may do everything, anyone else
-// gets 401 with a Basic challenge. It records every request with its user
-// and status. It is for tests only and imports nothing of devcache.
+// a real registry, so tests can prove which commands only read and whose
+// credentials they send: user "reader" may GET and HEAD, user "writer" may
+// do everything, anyone else gets 401 with a Basic challenge (options let
+// anonymous users read, or answer them 404 as registries hiding private
+// repositories do). It records every request with its user and status. It
+// is for tests only and imports nothing of devcache.
 package registrytest
 
 import (
@@ -34,14 +36,36 @@ type Proxy struct {
 	// Host is the proxy's host:port (plain HTTP on 127.0.0.1).
 	Host string
 
-	srv      *http.Server
-	mu       sync.Mutex
-	requests []string
+	srv       *http.Server
+	anonymous anonymousMode
+	mu        sync.Mutex
+	requests  []string
 }
+
+type anonymousMode int
+
+const (
+	anonymousChallenged anonymousMode = iota // 401 with a Basic challenge
+	anonymousRead                            // GET and HEAD pass
+	anonymousNotFound                        // 404, except the /v2/ ping
+)
+
+// Option changes how a Proxy answers requests without valid credentials.
+type Option func(*Proxy)
+
+// AnonymousRead lets requests without credentials GET and HEAD, as a
+// registry with anonymous pull does; they still may not write (401 with a
+// Basic challenge).
+func AnonymousRead() Option { return func(p *Proxy) { p.anonymous = anonymousRead } }
+
+// AnonymousNotFound answers requests without credentials with 404
+// NAME_UNKNOWN, as registries that hide private repositories from anonymous
+// users do; only the /v2/ ping still challenges (401, Basic).
+func AnonymousNotFound() Option { return func(p *Proxy) { p.anonymous = anonymousNotFound } }
 
 // Start starts a proxy in front of upstream (host:port of a plain-HTTP
 // registry, or a URL) and stops it when the test ends.
-func Start(t testing.TB, upstream string) *Proxy {
+func Start(t testing.TB, upstream string, opts ...Option) *Proxy {
 	t.Helper()
 	if !strings.Contains(upstream, "://") {
 		upstream = "http://" + upstream
@@ -55,6 +79,9 @@ func Start(t testing.TB, upstream string) *Proxy {
 		t.Fatalf("registrytest: %v", err)
 	}
 	p := &Proxy{Host: l.Addr().String()}
+	for _, o := range opts {
+		o(p)
+	}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	p.srv = &http.Server{Handler: p.handler(rp)}
 	go p.srv.Serve(l)
@@ -79,10 +106,15 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			p.mu.Lock()
-			p.requests = append(p.requests, fmt.Sprintf("%s %s %s %d", orAnon(user), r.Method, r.URL.Path, rec.status))
+			p.requests = append(p.requests, fmt.Sprintf("%s %s %s %d", orAnon(user, r), r.Method, r.URL.Path, rec.status))
 			p.mu.Unlock()
 		}()
+		anonymous := r.Header.Get("Authorization") == ""
 		switch {
+		case anonymous && p.anonymous == anonymousRead && allowed(Reader, r.Method):
+			next.ServeHTTP(rec, r)
+		case anonymous && p.anonymous == anonymousNotFound && r.URL.Path != "/v2/":
+			writeError(rec, http.StatusNotFound, "NAME_UNKNOWN", "repository name not known to registry")
 		case user == "":
 			rec.Header().Set("WWW-Authenticate", `Basic realm="registrytest"`)
 			writeError(rec, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
@@ -108,11 +140,16 @@ func authenticate(r *http.Request) string {
 	return ""
 }
 
-func orAnon(u string) string {
-	if u == "" {
-		return "-"
+// orAnon names a request's sender: its user, "?" for an Authorization
+// header of no user of the proxy, "-" for none.
+func orAnon(u string, r *http.Request) string {
+	switch {
+	case u != "":
+		return u
+	case r.Header.Get("Authorization") != "":
+		return "?"
 	}
-	return u
+	return "-"
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
@@ -146,7 +183,8 @@ func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // Requests returns "user METHOD path status" lines served so far ("-" for
-// no valid user) and forgets them.
+// no Authorization header, "?" for one of no user of the proxy) and forgets
+// them.
 func (p *Proxy) Requests() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
