@@ -78,7 +78,7 @@ func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin st
 		return nil, errors.Wrapf(err, "local feature %s", ref.UserFeatureID)
 	}
 	metaPath := path.Join(rel, features.MetadataFile)
-	r, err := g.bctx.readFiles(ctx, "load feature "+ref.UserFeatureID, []string{metaPath})
+	r, err := g.bctx.readFiles(ctx, "load feature "+ref.UserFeatureID, []string{rel})
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,13 @@ func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin st
 	if err != nil {
 		return nil, fmt.Errorf("local feature %s has no %s (is the path right?)", ref.UserFeatureID, features.MetadataFile)
 	}
-	src := &features.Source{Ref: ref}
+	// The content digest pins the folder as the plugin's does
+	// (payload.ReadDir), so both routes make the same Plan.
+	tree, err := readTree(ctx, r, rel)
+	if err != nil {
+		return nil, errors.Wrapf(err, "local feature %s", ref.UserFeatureID)
+	}
+	src := &features.Source{Ref: ref, ContentDigest: tree.Digest()}
 	file := ref.UserFeatureID + "/" + features.MetadataFile
 	if strings.TrimSpace(string(data)) != "" {
 		if src.DepMetadata, err = features.ParseMetadataJSON(file, data); err != nil {
