@@ -102,7 +102,11 @@ func checkPolicy(p *policy.Policy, pl *plan.Plan) error {
 		}
 	}
 	if df := pl.Base.Dockerfile; df != nil {
-		if ref, _, _, ok := parser.DetectSyntax([]byte(df.Content)); ok {
+		ref, _, _, _ := parser.DetectSyntax([]byte(df.Content))
+		if df.Syntax != nil {
+			ref = df.Syntax.Ref // also a BUILDKIT_SYNTAX build arg
+		}
+		if ref != "" {
 			if err := p.CheckImage(policy.KindSyntax, ref); err != nil {
 				return errors.Wrapf(err, "%s: build.dockerfile %s", pl.ConfigFile, df.Path)
 			}
