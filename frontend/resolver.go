@@ -12,7 +12,10 @@ import (
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/features"
 	"github.com/devcache/devcache/devcontainer/resolve"
+	"github.com/devcache/devcache/internal/policy"
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -23,13 +26,16 @@ import (
 // gatewayResolver resolves what a build needs when no client handed the
 // frontend a Plan: images through the BuildKit gateway (the session's
 // credentials, the daemon's mirrors), local features from the build
-// context, and OCI and tarball features anonymously from the frontend
-// process (public features; private ones need `docker devcache lock` or the
-// plugin, which resolve with the user's credentials).
+// context, OCI features by digest through the daemon (tagDigest says why
+// an unpinned tag is the exception), and tarball features anonymously
+// from the frontend process.
 type gatewayResolver struct {
 	bc     *dockerui.Client
 	bctx   *buildCtx
 	remote *resolve.Client
+	// allow is the build's source policy, checked before a feature is
+	// fetched (nil allows everything).
+	allow *policy.Policy
 
 	mu     sync.Mutex
 	images map[string]*resolvedImage
@@ -60,16 +66,19 @@ func newGatewayResolver(bc *dockerui.Client, bctx *buildCtx) *gatewayResolver {
 
 // Resolve implements features.Resolver.
 func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin string) (*features.Source, error) {
+	if err := checkFeatureRef(g.allow, ref); err != nil {
+		return nil, err
+	}
 	switch ref.Kind {
 	case features.KindOCI:
-		if d := pinOrDigest(ref, pin); d != "" {
-			return g.resolvePinnedOCI(ctx, ref, d)
+		d := pinOrDigest(ref, pin)
+		if d == "" {
+			var err error
+			if d, err = tagDigest(ctx, ref); err != nil {
+				return nil, err
+			}
 		}
-		src, err := g.remote.Resolve(ctx, ref, pin)
-		if err != nil {
-			return nil, errors.Wrapf(err, "resolving the tag from the frontend, anonymously (for a private registry, pin the feature with `docker devcache lock` or build with `docker devcache build`)")
-		}
-		return src, nil
+		return g.resolvePinnedOCI(ctx, ref, d)
 	case features.KindTarball:
 		return g.remote.Resolve(ctx, ref, pin)
 	}
@@ -201,4 +210,36 @@ func insideContextPath(p string) (string, error) {
 		rel = "."
 	}
 	return rel, nil
+}
+
+// tagDigest looks up the manifest digest an unpinned OCI feature tag points
+// to, with one anonymous HEAD (or GET) from the frontend process: the
+// only request for a feature that does not go through the daemon.
+// BuildKit v0.34 cannot resolve an artifact's tag (its image resolver
+// refuses the config media type application/vnd.devcontainers; see
+// TestDaemonCannotResolveFeatureTag), and a frontend can reach neither the
+// session's credentials nor the daemon's registry configuration. The
+// manifest and the payload are then fetched by digest through the daemon,
+// which checks them against it.
+func tagDigest(ctx context.Context, ref *features.Ref) (string, error) {
+	o := remoteOptions()
+	tr := o.Transport
+	if tr == nil {
+		tr = remote.DefaultTransport
+	}
+	tag, err := name.NewTag(ref.OCI.Registry+"/"+ref.OCI.Path+":"+ref.OCI.Tag, name.WeakValidation)
+	if err != nil {
+		return "", errors.Wrapf(err, "feature %s", ref.UserFeatureID)
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithTransport(tr)}
+	if desc, err := remote.Head(tag, opts...); err == nil {
+		return desc.Digest.String(), nil
+	}
+	desc, err := remote.Get(tag, opts...)
+	if err != nil {
+		return "", errors.Wrapf(err, "feature %s: looking up tag %s from the frontend, anonymously and without the builder's registry mirrors "+
+			"(BuildKit cannot resolve a feature tag itself); pin it with `docker devcache lock` (then it is fetched through the builder, "+
+			"with its mirrors and your credentials) or build with `docker devcache build`", ref.UserFeatureID, tag)
+	}
+	return desc.Digest.String(), nil
 }
