@@ -27,13 +27,9 @@ func (g *gatewayResolver) resolvePinnedOCI(ctx context.Context, ref *features.Re
 		return nil, errors.Wrapf(err, "feature %s: this BuildKit cannot fetch blobs by digest", ref.UserFeatureID)
 	}
 	repo := ref.OCI.Registry + "/" + ref.OCI.Path
-	body, err := g.readBlob(ctx, repo+"@"+manifestDigest)
+	body, err := g.manifest(ctx, ref, manifestDigest)
 	if err != nil {
-		return nil, errors.Wrapf(err, "feature %s: manifest %s", ref.UserFeatureID, manifestDigest)
-	}
-	sum := sha256.Sum256(body)
-	if "sha256:"+hex.EncodeToString(sum[:]) != manifestDigest {
-		return nil, fmt.Errorf("Digest did not match for %s.", ref.OCI.Resource)
+		return nil, err
 	}
 	var m struct {
 		Config struct {
@@ -76,6 +72,29 @@ func (g *gatewayResolver) resolvePinnedOCI(ctx context.Context, ref *features.Re
 		}
 	}
 	return src, nil
+}
+
+// manifest reads a feature's manifest by digest: through the daemon as a
+// blob where the registry serves manifests at the blob endpoint (BuildKit's
+// blob source asks for no media type: source/containerblob/blobfetch and
+// containerd's FetchByDigest send "Accept: */*", which CNCF distribution
+// answers with 404 for an OCI manifest), else from the frontend process,
+// anonymously. Either way the bytes must have the digest.
+func (g *gatewayResolver) manifest(ctx context.Context, ref *features.Ref, manifestDigest string) ([]byte, error) {
+	repo := ref.OCI.Registry + "/" + ref.OCI.Path
+	body, daemonErr := g.readBlob(ctx, repo+"@"+manifestDigest)
+	if daemonErr != nil {
+		var err error
+		if body, err = fetchManifest(ctx, repo, manifestDigest); err != nil {
+			return nil, errors.Errorf("feature %s: manifest %s: through the builder: %v; from the frontend (anonymously, without the builder's mirrors): %v",
+				ref.UserFeatureID, manifestDigest, daemonErr, err)
+		}
+	}
+	sum := sha256.Sum256(body)
+	if "sha256:"+hex.EncodeToString(sum[:]) != manifestDigest {
+		return nil, fmt.Errorf("Digest did not match for %s.", ref.OCI.Resource)
+	}
+	return body, nil
 }
 
 // readBlob fetches a blob by digest through the daemon and reads it.

@@ -222,16 +222,11 @@ func insideContextPath(p string) (string, error) {
 // manifest and the payload are then fetched by digest through the daemon,
 // which checks them against it.
 func tagDigest(ctx context.Context, ref *features.Ref) (string, error) {
-	o := remoteOptions()
-	tr := o.Transport
-	if tr == nil {
-		tr = remote.DefaultTransport
-	}
 	tag, err := name.NewTag(ref.OCI.Registry+"/"+ref.OCI.Path+":"+ref.OCI.Tag, name.WeakValidation)
 	if err != nil {
 		return "", errors.Wrapf(err, "feature %s", ref.UserFeatureID)
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithTransport(tr)}
+	opts := ownRegistryOptions(ctx)
 	if desc, err := remote.Head(tag, opts...); err == nil {
 		return desc.Digest.String(), nil
 	}
@@ -242,4 +237,29 @@ func tagDigest(ctx context.Context, ref *features.Ref) (string, error) {
 			"with its mirrors and your credentials) or build with `docker devcache build`", ref.UserFeatureID, tag)
 	}
 	return desc.Digest.String(), nil
+}
+
+// fetchManifest GETs a manifest by digest from the frontend process,
+// anonymously (see manifest in ocidaemon.go for when).
+func fetchManifest(ctx context.Context, repo, manifestDigest string) ([]byte, error) {
+	d, err := name.NewDigest(repo+"@"+manifestDigest, name.WeakValidation)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := remote.Get(d, ownRegistryOptions(ctx)...)
+	if err != nil {
+		return nil, err
+	}
+	return desc.Manifest, nil
+}
+
+// ownRegistryOptions are the frontend process's own registry access:
+// remoteOptions (anonymous).
+func ownRegistryOptions(ctx context.Context) []remote.Option {
+	o := remoteOptions()
+	tr := o.Transport
+	if tr == nil {
+		tr = remote.DefaultTransport
+	}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithTransport(tr)}
 }
