@@ -17,10 +17,12 @@ import (
 )
 
 // resolvePinnedOCI resolves an OCI feature whose manifest digest is known
-// (a lockfile pin or an @sha256 reference) entirely through the daemon:
-// the manifest and the payload are fetched as blobs by digest with the
-// session's credentials and the daemon's mirrors, so private registries
-// work from `docker buildx build` once the config is locked.
+// (a lockfile pin, an @sha256 reference, or what tagDigest found) through
+// the daemon as far as BuildKit allows: the layer, the feature's files, is
+// fetched by digest with the session's credentials and the daemon's
+// mirrors, and read through the gateway for its metadata and content
+// digest; the manifest too where the registry serves it as a blob (see
+// manifest).
 func (g *gatewayResolver) resolvePinnedOCI(ctx context.Context, ref *features.Ref, manifestDigest string) (*features.Source, error) {
 	caps := g.bc.BuildOpts().LLBCaps
 	if err := caps.Supports(pb.CapSourceImageBlob); err != nil {
