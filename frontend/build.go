@@ -57,6 +57,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	bctx := newBuildCtx(bc)
 	g := newGatewayResolver(bc, bctx)
+	g.allow = allow
 
 	// Without a client Plan the frontend computes it, through the gateway,
 	// with the variables the build args give.

@@ -9,6 +9,7 @@ import (
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
@@ -83,6 +84,9 @@ func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, pl
 	for _, l := range o.Labels {
 		opts["label:"+l.Name] = l.Value
 	}
+	if err := pinSyntax(opts, b); err != nil {
+		return llb.State{}, nil, errors.Wrapf(err, "%s: build.dockerfile %s", pl.ConfigFile, b.Path)
+	}
 	if len(o.AddHosts) > 0 {
 		opts["add-hosts"] = strings.Join(o.AddHosts, ",")
 	}
@@ -132,4 +136,33 @@ func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, pl
 		return llb.State{}, nil, errors.Wrap(err, "Dockerfile build returned no image config")
 	}
 	return st, &img, nil
+}
+
+// pinSyntax makes the Dockerfile sub-solve run the "# syntax=" frontend
+// image the Plan pinned (Dockerfile.Syntax), by digest: BuildKit's
+// Dockerfile frontend forwards to the image the BUILDKIT_SYNTAX build arg
+// names before it reads the line. A source policy sent with the sub-solve
+// would not reach that lookup (the forwarded frontend image is resolved
+// with the client's policy only), so the pin goes in the arg. The rest of
+// the line (or of the config's arg) stays the frontend's command line.
+func pinSyntax(opts map[string]string, b *plan.Dockerfile) error {
+	pin := b.Syntax
+	if pin == nil || pin.Digest == "" {
+		return nil
+	}
+	pinned, err := pinImage(pin.Ref, pin.Digest)
+	if err != nil {
+		return errors.Wrapf(err, "# syntax=%s", pin.Ref)
+	}
+	cmdline := opts["build-arg:"+plan.SyntaxArg]
+	if cmdline == "" {
+		_, cmdline, _, _ = parser.DetectSyntax([]byte(b.Content))
+	}
+	if f := strings.Fields(cmdline); len(f) > 0 && f[0] == pin.Ref {
+		cmdline = strings.Join(append([]string{pinned}, f[1:]...), " ")
+	} else {
+		cmdline = pinned
+	}
+	opts["build-arg:"+plan.SyntaxArg] = cmdline
+	return nil
 }

@@ -102,7 +102,11 @@ func checkPolicy(p *policy.Policy, pl *plan.Plan) error {
 		}
 	}
 	if df := pl.Base.Dockerfile; df != nil {
-		if ref, _, _, ok := parser.DetectSyntax([]byte(df.Content)); ok {
+		ref, _, _, _ := parser.DetectSyntax([]byte(df.Content))
+		if df.Syntax != nil {
+			ref = df.Syntax.Ref // also a BUILDKIT_SYNTAX build arg
+		}
+		if ref != "" {
 			if err := p.CheckImage(policy.KindSyntax, ref); err != nil {
 				return errors.Wrapf(err, "%s: build.dockerfile %s", pl.ConfigFile, df.Path)
 			}
@@ -118,4 +122,19 @@ func checkPolicy(p *policy.Policy, pl *plan.Plan) error {
 		}
 	}
 	return nil
+}
+
+// checkFeatureRef applies the policy to a feature reference before
+// anything is fetched for it, naming the feature as written.
+func checkFeatureRef(p *policy.Policy, ref *features.Ref) error {
+	if p.Empty() {
+		return nil
+	}
+	switch ref.Kind {
+	case features.KindOCI:
+		return p.CheckFeature(ref.UserFeatureID, ref.OCI.Registry+"/"+ref.OCI.Path, false)
+	case features.KindTarball:
+		return p.CheckFeature(ref.UserFeatureID, ref.TarballURL, false)
+	}
+	return p.CheckFeature(ref.UserFeatureID, "", true)
 }

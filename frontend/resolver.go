@@ -12,7 +12,10 @@ import (
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/features"
 	"github.com/devcache/devcache/devcontainer/resolve"
+	"github.com/devcache/devcache/internal/policy"
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -23,13 +26,16 @@ import (
 // gatewayResolver resolves what a build needs when no client handed the
 // frontend a Plan: images through the BuildKit gateway (the session's
 // credentials, the daemon's mirrors), local features from the build
-// context, and OCI and tarball features anonymously from the frontend
-// process (public features; private ones need `docker devcache lock` or the
-// plugin, which resolve with the user's credentials).
+// context, OCI features by digest through the daemon (tagDigest says why
+// an unpinned tag is the exception), and tarball features anonymously
+// from the frontend process.
 type gatewayResolver struct {
 	bc     *dockerui.Client
 	bctx   *buildCtx
 	remote *resolve.Client
+	// allow is the build's source policy, checked before a feature is
+	// fetched (nil allows everything).
+	allow *policy.Policy
 
 	mu     sync.Mutex
 	images map[string]*resolvedImage
@@ -60,16 +66,19 @@ func newGatewayResolver(bc *dockerui.Client, bctx *buildCtx) *gatewayResolver {
 
 // Resolve implements features.Resolver.
 func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin string) (*features.Source, error) {
+	if err := checkFeatureRef(g.allow, ref); err != nil {
+		return nil, err
+	}
 	switch ref.Kind {
 	case features.KindOCI:
-		if d := pinOrDigest(ref, pin); d != "" {
-			return g.resolvePinnedOCI(ctx, ref, d)
+		d := pinOrDigest(ref, pin)
+		if d == "" {
+			var err error
+			if d, err = tagDigest(ctx, ref); err != nil {
+				return nil, err
+			}
 		}
-		src, err := g.remote.Resolve(ctx, ref, pin)
-		if err != nil {
-			return nil, errors.Wrapf(err, "resolving the tag from the frontend, anonymously (for a private registry, pin the feature with `docker devcache lock` or build with `docker devcache build`)")
-		}
-		return src, nil
+		return g.resolvePinnedOCI(ctx, ref, d)
 	case features.KindTarball:
 		return g.remote.Resolve(ctx, ref, pin)
 	}
@@ -78,7 +87,7 @@ func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin st
 		return nil, errors.Wrapf(err, "local feature %s", ref.UserFeatureID)
 	}
 	metaPath := path.Join(rel, features.MetadataFile)
-	r, err := g.bctx.readFiles(ctx, "load feature "+ref.UserFeatureID, []string{metaPath})
+	r, err := g.bctx.readFiles(ctx, "load feature "+ref.UserFeatureID, []string{rel})
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +95,13 @@ func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin st
 	if err != nil {
 		return nil, fmt.Errorf("local feature %s has no %s (is the path right?)", ref.UserFeatureID, features.MetadataFile)
 	}
-	src := &features.Source{Ref: ref}
+	// The content digest pins the folder as the plugin's does
+	// (payload.ReadDir), so both routes make the same Plan.
+	tree, err := readTree(ctx, r, rel)
+	if err != nil {
+		return nil, errors.Wrapf(err, "local feature %s", ref.UserFeatureID)
+	}
+	src := &features.Source{Ref: ref, ContentDigest: tree.Digest()}
 	file := ref.UserFeatureID + "/" + features.MetadataFile
 	if strings.TrimSpace(string(data)) != "" {
 		if src.DepMetadata, err = features.ParseMetadataJSON(file, data); err != nil {
@@ -195,4 +210,56 @@ func insideContextPath(p string) (string, error) {
 		rel = "."
 	}
 	return rel, nil
+}
+
+// tagDigest looks up the manifest digest an unpinned OCI feature tag points
+// to, with one anonymous HEAD (or GET) from the frontend process: the
+// only request for a feature that does not go through the daemon.
+// BuildKit v0.34 cannot resolve an artifact's tag (its image resolver
+// refuses the config media type application/vnd.devcontainers; see
+// TestDaemonCannotResolveFeatureTag), and a frontend can reach neither the
+// session's credentials nor the daemon's registry configuration. The
+// manifest and the payload are then fetched by digest through the daemon,
+// which checks them against it.
+func tagDigest(ctx context.Context, ref *features.Ref) (string, error) {
+	tag, err := name.NewTag(ref.OCI.Registry+"/"+ref.OCI.Path+":"+ref.OCI.Tag, name.WeakValidation)
+	if err != nil {
+		return "", errors.Wrapf(err, "feature %s", ref.UserFeatureID)
+	}
+	opts := ownRegistryOptions(ctx)
+	if desc, err := remote.Head(tag, opts...); err == nil {
+		return desc.Digest.String(), nil
+	}
+	desc, err := remote.Get(tag, opts...)
+	if err != nil {
+		return "", errors.Wrapf(err, "feature %s: looking up tag %s from the frontend, anonymously and without the builder's registry mirrors "+
+			"(BuildKit cannot resolve a feature tag itself); pin it with `docker devcache lock` (then it is fetched through the builder, "+
+			"with its mirrors and your credentials) or build with `docker devcache build`", ref.UserFeatureID, tag)
+	}
+	return desc.Digest.String(), nil
+}
+
+// fetchManifest GETs a manifest by digest from the frontend process,
+// anonymously (see manifest in ocidaemon.go for when).
+func fetchManifest(ctx context.Context, repo, manifestDigest string) ([]byte, error) {
+	d, err := name.NewDigest(repo+"@"+manifestDigest, name.WeakValidation)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := remote.Get(d, ownRegistryOptions(ctx)...)
+	if err != nil {
+		return nil, err
+	}
+	return desc.Manifest, nil
+}
+
+// ownRegistryOptions are the frontend process's own registry access:
+// remoteOptions (anonymous).
+func ownRegistryOptions(ctx context.Context) []remote.Option {
+	o := remoteOptions()
+	tr := o.Transport
+	if tr == nil {
+		tr = remote.DefaultTransport
+	}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithTransport(tr)}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -236,18 +237,24 @@ func TestCallOutlineListsLocalEnv(t *testing.T) {
 func TestPluginAndFrontendPlansAgree(t *testing.T) {
 	s := stacktest.Get(t)
 	ctx := context.Background()
-	// An OCI feature: for a local one the frontend does not compute the
-	// content digest the plugin puts in the Plan (it builds from the
-	// context directly).
+	// An OCI feature resolved from its tag, and a local feature (with a
+	// subfolder and a link) whose content digest the frontend computes
+	// from the build context.
 	reg := resolvetest.StartRegistry(t)
 	src := writeTree(t, map[string]string{
-		"hello/devcontainer-feature.json": helloFeature,
-		"hello/install.sh":                helloInstall,
+		"world/devcontainer-feature.json": `{"id": "world", "version": "2.0.0"}`,
+		"world/install.sh":                "#!/bin/sh\n",
 	})
-	pub := reg.PublishFeature(t, filepath.Join(src, "hello"), "features/hello", nil, "1", "1.0.0")
+	pub := reg.PublishFeature(t, filepath.Join(src, "world"), "features/world", nil, "2", "2.0.0")
 	ws := writeTree(t, map[string]string{
-		".devcontainer/devcontainer.json": strings.Replace(variablesConfig(s, ""), `"./hello"`, `"`+pub.Ref+`"`, 1),
+		".devcontainer/devcontainer.json":               strings.Replace(variablesConfig(s, ""), `"features": {`, `"features": {"`+pub.Ref+`": {}, `, 1),
+		".devcontainer/hello/devcontainer-feature.json": helloFeature,
+		".devcontainer/hello/install.sh":                helloInstall,
+		".devcontainer/hello/lib/util.sh":               "echo util\n",
 	})
+	if err := os.Symlink("lib/util.sh", filepath.Join(ws, ".devcontainer", "hello", "util.sh")); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"DEVCACHE_TEST_VAR": `a "quoted" $value`, "DEVCACHE_TEST_EMPTY": ""}
 	res, err := plan.ForWorkspace(ctx, ws, plan.Options{
 		Resolver: resolve.New(resolve.Options{}), Platform: "linux/amd64",
@@ -282,6 +289,11 @@ func TestPluginAndFrontendPlansAgree(t *testing.T) {
 		}
 		return gateway.NewResult(), nil
 	}, nil)
+	for _, f := range got.Features {
+		if f.Source.ContentDigest == "" {
+			t.Errorf("feature %s: no content digest", f.UserFeatureID)
+		}
+	}
 	want, have := res.Plan.JSON(), got.JSON()
 	if string(want) != string(have) {
 		t.Errorf("the frontend's Plan differs from the plugin's:\nplugin:   %s\nfrontend: %s", want, have)

@@ -13,7 +13,8 @@ import (
 // pinPolicy is a BuildKit source policy that makes the build use exactly
 // the images the Plans pinned: each tag the client resolved (the base image
 // and every image a Dockerfile names) is converted to <tag>@<digest> in
-// every solve of the build, including the Dockerfile frontend's sub-solve.
+// every solve of the build, including the Dockerfile frontend's sub-solve
+// and the "# syntax=" frontend image it forwards to.
 // Without it a tag that moved between resolving and building would make
 // the pushed image differ from what its key promises. nil when nothing is
 // pinned.
@@ -52,6 +53,9 @@ func pinPolicy(plans []*plan.Plan) *spb.Policy {
 		if df := p.Base.Dockerfile; df != nil {
 			for _, pin := range df.Images {
 				add(pin.Ref, pin.Digest)
+			}
+			if pin := df.Syntax; pin != nil {
+				add(pin.Ref, pin.Digest) // the frontend pins it too (BUILDKIT_SYNTAX)
 			}
 		}
 	}

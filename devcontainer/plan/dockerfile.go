@@ -32,6 +32,9 @@ func dockerfileBase(ctx context.Context, ws string, cfg *devcontainer.Config, o 
 	if df.Images, err = dockerfileImages(ctx, r, sum, platform); err != nil {
 		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "%s: %v", df.Path, err)
 	}
+	if df.Syntax, err = syntaxImage(ctx, r, sum, b, platform); err != nil {
+		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "%s: %v", df.Path, err)
+	}
 	baseRef, ok := devcontainer.DockerfileBaseImage(string(data), b.Args, b.Target, platform)
 	if !ok || baseRef == "scratch" {
 		return df, nil, "", nil

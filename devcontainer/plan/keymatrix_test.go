@@ -49,7 +49,8 @@ const keyConfig = `{
 }
 `
 
-const keyDockerfile = `ARG TOOLS_TAG=1
+const keyDockerfile = `# syntax=devcache.test/docker/dockerfile:1
+ARG TOOLS_TAG=1
 FROM devcache.test/tools:${TOOLS_TAG} AS tools
 FROM devcache.test/base:1 AS dev
 ARG GREETING
@@ -111,6 +112,7 @@ func (f *keyFixture) resolver(t *testing.T) *testResolver {
 	r := newResolver(t, resolve.Options{CacheDir: f.cache})
 	r.images["devcache.test/tools:1"] = &devcontainer.Image{Digest: digest("7"), ManifestDigest: digest("8")}
 	r.images["devcache.test/extra:1"] = &devcontainer.Image{Digest: digest("9"), ManifestDigest: digest("9")}
+	r.images["devcache.test/docker/dockerfile:1"] = &devcontainer.Image{Digest: digest("f"), ManifestDigest: digest("0")}
 	return r
 }
 
@@ -197,6 +199,13 @@ var keyCases = []keyCase{
 	}},
 	{"copy --from image behind an unchanged tag", true, func(t *testing.T, f *keyFixture, ws string, r *testResolver, _ *plan.Options) {
 		r.images["devcache.test/extra:1"] = &devcontainer.Image{Digest: digest("e"), ManifestDigest: digest("e")}
+	}},
+	{"syntax frontend image behind an unchanged tag", true, func(t *testing.T, f *keyFixture, ws string, r *testResolver, _ *plan.Options) {
+		r.images["devcache.test/docker/dockerfile:1"] = &devcontainer.Image{Digest: digest("1"), ManifestDigest: digest("0")}
+	}},
+	{"BUILDKIT_SYNTAX build arg", true, func(t *testing.T, f *keyFixture, ws string, r *testResolver, _ *plan.Options) {
+		r.images["devcache.test/docker/dockerfile:2"] = &devcontainer.Image{Digest: digest("2"), ManifestDigest: digest("2")}
+		edit(t, cfgPath(ws), `"GREETING": "hi"`, `"GREETING": "hi", "BUILDKIT_SYNTAX": "devcache.test/docker/dockerfile:2"`)
 	}},
 	{"platform", true, func(t *testing.T, f *keyFixture, ws string, _ *testResolver, o *plan.Options) {
 		o.Platform = "linux/arm64"

@@ -74,6 +74,11 @@ type Dockerfile struct {
 	// Images pins every external image the Dockerfile names (FROM of any
 	// stage, COPY --from, RUN --mount=from), by what its tag pointed to.
 	Images []ImagePin `json:"images,omitempty"`
+	// Syntax pins the frontend image the Dockerfile's "# syntax=" line
+	// (or a BUILDKIT_SYNTAX build arg) names; the build runs that digest.
+	// Its Digest is "" where a named context (--build-context) replaces
+	// the image.
+	Syntax *ImagePin `json:"syntax,omitempty"`
 }
 
 // Feature is one feature instance in install order.
