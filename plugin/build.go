@@ -1,20 +1,25 @@
 package plugin
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"strings"
 
-	"github.com/docker/buildx/build"
+	bxbuild "github.com/docker/buildx/build"
 	"github.com/docker/buildx/util/buildflags"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
-	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/plugin/build"
+	"github.com/devcache/devcache/plugin/builder"
+	"github.com/devcache/devcache/plugin/cache"
+	"github.com/devcache/devcache/plugin/resolver"
 )
 
 type buildOptions struct {
@@ -76,92 +81,57 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, ws := ro.Registry, ro.Workspace
 	exports, err := exportsFor(opts)
 	if err != nil {
 		return err
 	}
-	cacheFrom, err := buildflags.ParseCacheEntry(opts.cacheFrom)
+	cacheFrom, cacheTo, err := opts.cacheEntries()
 	if err != nil {
-		return errors.Wrap(err, "--cache-from")
+		return err
 	}
-	cacheTo, err := buildflags.ParseCacheEntry(opts.cacheTo)
-	if err != nil {
-		return errors.Wrap(err, "--cache-to")
-	}
-	args := map[string]string{}
-	if v, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok {
-		args["SOURCE_DATE_EPOCH"] = v
-	}
-	for _, a := range opts.buildArgs {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok {
-			v, ok = os.LookupEnv(k)
-			if !ok {
-				continue
-			}
-		}
-		args[k] = v
-	}
-
 	resolveCtx, cancel := withTimeout(ctx, opts.reg.timeout)
 	defer cancel()
-	resolved, err := resolvePlans(resolveCtx, ro)
+	resolved, err := resolver.Plans(resolveCtx, ro)
 	if err != nil {
 		return err
 	}
-	plans := resolved.Plans
-	lc, err := opts.layerCache(plans)
+	lc, err := opts.layerCache(resolved.Plans)
 	if err != nil {
 		return err
 	}
-	localExports, err := lc.exports(false)
+	localExports, err := lc.Exports(false)
 	if err != nil {
-		return err
+		return fmt.Errorf("--cache-dir: %w", err)
 	}
 
-	c, info, err := root.connect(ctx, false)
+	c, info, err := builder.Connect(ctx, root.builderOptions(false))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-
-	var load *dockerLoad
-	for i := range exports {
-		e := &exports[i]
-		if info.moby && (e.Type == client.ExporterImage || (e.Type == client.ExporterDocker && e.Output == nil)) {
-			// The engine's own BuildKit stores into the engine (and
-			// pushes from there), as buildx does.
-			e.Type = "moby"
-			continue
-		}
-		if e.Type != client.ExporterDocker || e.Output != nil || e.OutputDir != "" {
-			continue
-		}
-		if load != nil {
-			return errors.New("only one --output type=docker can load into the Docker engine")
-		}
-		if load, err = root.startDockerLoad(ctx); err != nil {
-			return err
-		}
-		e.Output = load.output
+	load, err := build.RouteExports(exports, info.Moby, func() (*build.DockerLoad, error) { return root.startDockerLoad(ctx) })
+	if err != nil {
+		return err
 	}
-
-	resp, err := root.solve(ctx, c, solveRequest{
-		ws:           ws,
-		plans:        plans,
-		allow:        reg.policy.Attr(),
-		warm:         reg.warm,
-		exports:      exports,
-		cacheImports: append(lc.imports(), build.CreateCaches(cacheFrom)...),
-		cacheExports: append(localExports, build.CreateCaches(cacheTo)...),
-		buildArgs:    args,
-		noCache:      opts.noCache,
-	}, cmd.ErrOrStderr())
+	resp, err := build.Solve(ctx, c, build.Request{
+		ContextDir:   ro.Workspace.Folder,
+		ConfigPath:   ro.Workspace.ConfigPath,
+		Plans:        resolved.Plans,
+		Allow:        ro.Policy.Attr(),
+		Warm:         ro.Warm,
+		Exports:      exports,
+		CacheImports: append(lc.Imports(), bxbuild.CreateCaches(cacheFrom)...),
+		CacheExports: append(localExports, bxbuild.CreateCaches(cacheTo)...),
+		BuildArgs:    buildArgs(opts.buildArgs),
+		NoCache:      opts.noCache,
+		Credentials:  root.credentials(),
+		Progress:     root.progress,
+		ProgressOut:  cmd.ErrOrStderr(),
+	})
 	if load != nil {
 		if err != nil {
-			load.abort(err)
-		} else if err = load.wait(); err != nil {
+			load.Abort(err)
+		} else if err = load.Wait(); err != nil {
 			return err
 		}
 	}
@@ -171,19 +141,58 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	return reportBuild(cmd, root, opts, resp, resolved.Key)
 }
 
+// startDockerLoad starts --load into the engine of the docker CLI.
+func (o *rootOptions) startDockerLoad(ctx context.Context) (*build.DockerLoad, error) {
+	if o.dockerCli == nil {
+		return nil, errors.New("--load needs the docker CLI and a Docker engine; use --output type=docker,dest=FILE (then docker load -i FILE) or --push")
+	}
+	return build.StartDockerLoad(ctx, o.dockerCli.Client()), nil
+}
+
+// cacheEntries parses --cache-from and --cache-to as buildx does.
+func (opts *buildOptions) cacheEntries() (from, to []*buildflags.CacheOptionsEntry, err error) {
+	if from, err = buildflags.ParseCacheEntry(opts.cacheFrom); err != nil {
+		return nil, nil, fmt.Errorf("--cache-from: %w", err)
+	}
+	if to, err = buildflags.ParseCacheEntry(opts.cacheTo); err != nil {
+		return nil, nil, fmt.Errorf("--cache-to: %w", err)
+	}
+	return from, to, nil
+}
+
+// buildArgs are the --build-arg values (KEY=VALUE, or KEY taken from the
+// environment when set), over the environment's SOURCE_DATE_EPOCH.
+func buildArgs(vals []string) map[string]string {
+	args := map[string]string{}
+	if v, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok {
+		args["SOURCE_DATE_EPOCH"] = v
+	}
+	for _, a := range vals {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			v, ok = os.LookupEnv(k)
+			if !ok {
+				continue
+			}
+		}
+		args[k] = v
+	}
+	return args
+}
+
 // layerCache is where build reads layers from: --cache-repo (read only)
 // and --cache-dir (read and written).
-func (opts *buildOptions) layerCache(plans []*plan.Plan) (layerCache, error) {
-	lc := layerCache{scope: cacheScope(opts.cacheScope, plans)}
+func (opts *buildOptions) layerCache(plans []*plan.Plan) (build.LayerCache, error) {
+	lc := build.LayerCache{Scope: cache.Scope(opts.cacheScope, plans)}
 	if opts.cacheRepo != "" {
 		repo, err := cacheRepository(opts.cacheRepo)
 		if err != nil {
 			return lc, err
 		}
-		lc.repo = &repo
+		lc.Repo = &repo
 	}
 	dir, err := absDir(opts.cacheDir)
-	lc.dir = dir
+	lc.Dir = dir
 	return lc, err
 }
 
@@ -191,7 +200,7 @@ func (opts *buildOptions) layerCache(plans []*plan.Plan) (layerCache, error) {
 func exportsFor(opts *buildOptions) ([]client.ExportEntry, error) {
 	entries, err := buildflags.ParseExports(opts.outputs)
 	if err != nil {
-		return nil, errors.Wrap(err, "--output")
+		return nil, fmt.Errorf("--output: %w", err)
 	}
 	if opts.push {
 		if len(entries) > 0 {
@@ -225,7 +234,7 @@ func exportsFor(opts *buildOptions) ([]client.ExportEntry, error) {
 	if opts.push && len(opts.tags) == 0 {
 		return nil, errors.New("--push needs at least one --tag")
 	}
-	out, _, err := build.CreateExports(entries)
+	out, _, err := bxbuild.CreateExports(entries)
 	return out, err
 }
 
@@ -234,14 +243,8 @@ func reportBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions, resp
 	maps.Copy(meta, resp.ExporterResponse)
 	digest := meta[exptypes.ExporterImageDigestKey]
 	meta["devcache.key"] = key
-	if opts.metadataFile != "" {
-		b, err := json.MarshalIndent(meta, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(opts.metadataFile, append(b, '\n')); err != nil {
-			return errors.Wrap(err, "--metadata-file")
-		}
+	if err := writeMetadataFile(opts.metadataFile, meta); err != nil {
+		return err
 	}
 	out := cmd.OutOrStdout()
 	if root.format == "json" {

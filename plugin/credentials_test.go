@@ -8,6 +8,7 @@ import (
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	"github.com/devcache/devcache/internal/registrytest"
+	dccache "github.com/devcache/devcache/plugin/cache"
 )
 
 // TestNoCredentialsOverPlainHTTPBeforeChallenge: the docker config holds
@@ -22,7 +23,7 @@ func TestNoCredentialsOverPlainHTTPBeforeChallenge(t *testing.T) {
 	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
 	ws := imageWorkspace(t, `{"image": "`+proxy.Host+`/base/debian:12"}`)
 	cache := proxy.Host + "/team/cache"
-	tag := keyTag([]*plan.Plan{planFor(t, ws)})
+	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
 	digest := pushEntry(t, reg.Host+"/team/cache", tag, time.Now(), nil)
 	t.Setenv("DOCKER_CONFIG", proxy.DockerConfig(t, registrytest.Reader, registrytest.ReaderPassword))
 
@@ -70,7 +71,7 @@ func TestProbeRetriesAnonymousNotFoundWithCredentials(t *testing.T) {
 	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
 	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
 	cache := proxy.Host + "/team/cache"
-	tag := keyTag([]*plan.Plan{planFor(t, ws)})
+	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
 	digest := pushEntry(t, reg.Host+"/team/cache", tag, time.Now(), nil)
 	keyHead := "HEAD /v2/team/cache/manifests/" + tag + " "
 

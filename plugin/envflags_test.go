@@ -7,6 +7,7 @@ import (
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+	dccache "github.com/devcache/devcache/plugin/cache"
 )
 
 // TestEnvMaxAge: DEVCACHE_MAX_AGE is parsed as --max-age is, days
@@ -18,8 +19,8 @@ func TestEnvMaxAge(t *testing.T) {
 	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
 	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
 	cache := reg.Host + "/cache"
-	tag := keyTag([]*plan.Plan{planFor(t, ws)})
-	pushEntry(t, cache, tag, time.Unix(0, 0), map[string]string{AnnotationCreated: time.Now().Add(-8 * 24 * time.Hour).UTC().Format(time.RFC3339)})
+	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
+	pushEntry(t, cache, tag, time.Unix(0, 0), map[string]string{dccache.AnnotationCreated: time.Now().Add(-8 * 24 * time.Hour).UTC().Format(time.RFC3339)})
 	probe := func(env string, args ...string) cmdResult {
 		t.Helper()
 		t.Setenv("DEVCACHE_MAX_AGE", env)

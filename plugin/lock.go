@@ -5,34 +5,11 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/devcontainer/lockfile"
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/plugin/resolver"
 )
-
-// lockFlags choose how a command uses devcontainer-lock.json.
-type lockFlags struct {
-	frozen bool
-	none   bool
-}
-
-func addLockFlags(fs *pflag.FlagSet, o *lockFlags) {
-	fs.BoolVar(&o.frozen, "frozen-lockfile", false, "Fail when devcontainer-lock.json is missing or would change")
-	fs.BoolVar(&o.none, "no-lockfile", false, "Ignore devcontainer-lock.json")
-}
-
-func (o lockFlags) mode() (plan.LockMode, error) {
-	switch {
-	case o.frozen && o.none:
-		return 0, fmt.Errorf("--no-lockfile and --frozen-lockfile are mutually exclusive")
-	case o.frozen:
-		return plan.LockFrozen, nil
-	case o.none:
-		return plan.LockNone, nil
-	}
-	return plan.LockUse, nil
-}
 
 // lockOptions are the flags of `docker devcache lock`.
 type lockOptions struct {
@@ -86,7 +63,7 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 	}
 	ctx, cancel := o.reg.context(cmd)
 	defer cancel()
-	resolved, err := resolvePlans(ctx, ro)
+	resolved, err := resolver.Plans(ctx, ro)
 	if err != nil {
 		return err
 	}
@@ -109,7 +86,7 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 		fmt.Fprintf(out, "%s is up to date\n", path)
 		return nil
 	}
-	if err := replaceFile(path, res.Lockfile.Bytes(), 0o644); err != nil {
+	if err := writeFileAtomic(path, res.Lockfile.Bytes()); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	fmt.Fprintf(out, "wrote %s\n", path)
@@ -119,7 +96,7 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 // options are the resolution options of lock: the lockfile is read unless
 // --upgrade (--no-lockfile), and checked instead of written with --frozen
 // (--frozen-lockfile); one platform, as the lockfile does not depend on it.
-func (o *lockOptions) options(root *rootOptions) (ro resolveOptions, frozen bool, err error) {
+func (o *lockOptions) options(root *rootOptions) (ro resolver.Options, frozen bool, err error) {
 	mode, err := o.resolve.lock.mode()
 	if err != nil {
 		return ro, false, err

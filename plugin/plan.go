@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/plugin/resolver"
 )
 
 // planOptions are the flags of `docker devcache plan`.
@@ -45,8 +46,8 @@ instead of "plan".`,
 }
 
 func runPlan(cmd *cobra.Command, opts *rootOptions, po *planOptions) error {
-	if opts.format != "text" && opts.format != "json" && opts.format != "" {
-		return fmt.Errorf("unknown --format %q (text or json)", opts.format)
+	if err := checkFormat(opts.format); err != nil {
+		return err
 	}
 	ro, err := po.resolve.options(opts, &po.reg)
 	if err != nil {
@@ -54,7 +55,7 @@ func runPlan(cmd *cobra.Command, opts *rootOptions, po *planOptions) error {
 	}
 	ctx, cancel := po.reg.context(cmd)
 	defer cancel()
-	resolved, err := resolvePlans(ctx, ro)
+	resolved, err := resolver.Plans(ctx, ro)
 	if err != nil {
 		return err
 	}
@@ -79,10 +80,7 @@ func printPlans(w io.Writer, format, key string, plans []*plan.Plan) error {
 		} else {
 			out.Plans = raws
 		}
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(w, out)
 	}
 	if len(plans) == 1 {
 		return writePlanText(w, "key", plans[0])

@@ -2,16 +2,18 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/docker/cli/cli"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
+
+	"github.com/devcache/devcache/plugin/cache"
+	"github.com/devcache/devcache/plugin/registry"
+	"github.com/devcache/devcache/plugin/resolver"
 )
 
 // Exit codes of probe.
@@ -42,7 +44,7 @@ type probeResult struct {
 	// Reason says why it is a miss.
 	Reason string `json:"reason,omitempty"`
 	// Explain lists the differences from the newest entry of the scope.
-	Explain *explanation `json:"explain,omitempty"`
+	Explain *cache.Explanation `json:"explain,omitempty"`
 }
 
 // newProbeCommand is `docker devcache probe`.
@@ -132,8 +134,8 @@ func runProbe(cmd *cobra.Command, root *rootOptions, o *probeOptions) error {
 
 // probe computes the key and looks the entry up; an error is never a miss.
 func probe(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResult, error) {
-	if root.format != "text" && root.format != "json" && root.format != "" {
-		return nil, fmt.Errorf("unknown --format %q (text or json)", root.format)
+	if err := checkFormat(root.format); err != nil {
+		return nil, err
 	}
 	repo, err := cacheRepository(o.cacheRepo)
 	if err != nil {
@@ -143,62 +145,74 @@ func probe(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResul
 	if err != nil {
 		return nil, err
 	}
-	reg := ro.Registry
-	resolved, err := resolvePlans(ctx, ro)
+	resolved, err := resolver.Plans(ctx, ro)
 	if err != nil {
 		return nil, err
 	}
-	plans := resolved.Plans
-	tag := TagOf(resolved.Key)
-	ref := repo.Tag(tag)
-	res := &probeResult{Ref: ref.String(), Key: resolved.Key}
-	digest, err := reg.head(ctx, ref)
-	switch {
-	case isNotFound(err):
-		res.Reason = fmt.Sprintf("no cache entry %s", ref)
-	case err != nil:
-		return nil, fmt.Errorf("looking up %s: %w", ref, err)
-	default:
-		res.Hit = true
-		res.Image = repo.Digest(digest.String()).String()
+	tag := cache.TagOf(resolved.Key)
+	res := &probeResult{Ref: repo.Tag(tag).String(), Key: resolved.Key}
+	if err := lookUp(ctx, ro.Registry, repo, tag, res); err != nil {
+		return nil, err
 	}
 	if res.Hit && o.maxAge > 0 {
-		e, err := reg.readEntry(ctx, repo, tag)
-		if err != nil {
-			return nil, fmt.Errorf("reading the age of %s: %w", ref, err)
-		}
-		res.Created = e.Created
-		if e.Created.IsZero() {
-			return nil, fmt.Errorf("%s records no creation time (no %s annotation, no config created); cannot apply --max-age", ref, AnnotationCreated)
-		}
-		if age := time.Since(e.Created); age > o.maxAge {
-			res.Hit, res.Image = false, ""
-			res.Reason = fmt.Sprintf("cache entry %s was created %s (%s ago), older than --max-age %s", ref, e.Created.UTC().Format(time.RFC3339), age.Round(time.Second), o.maxAge)
+		if err := checkAge(ctx, ro.Registry, repo, tag, o.maxAge, res); err != nil {
+			return nil, err
 		}
 	}
 	if !res.Hit && o.explain {
 		scope := o.scope
 		if scope == "" {
-			scope = plans[0].ConfigFile
+			scope = resolved.Plans[0].ConfigFile
 		}
-		ex, err := explainMiss(ctx, reg, repo, tag, scope, plans)
+		ex, err := cache.Explain(ctx, ro.Registry, repo, tag, scope, resolved.Plans)
 		if err != nil {
 			// The miss stands; the explanation is extra.
-			ex = &explanation{Scope: scope, Error: err.Error()}
+			ex = &cache.Explanation{Scope: scope, Error: err.Error()}
 		}
 		res.Explain = ex
 	}
 	return res, nil
 }
 
+// lookUp HEADs the key tag: a hit, a miss (404) or an error.
+func lookUp(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, res *probeResult) error {
+	ref := repo.Tag(tag)
+	digest, err := reg.Head(ctx, ref)
+	switch {
+	case registry.IsNotFound(err):
+		res.Reason = fmt.Sprintf("no cache entry %s", ref)
+	case err != nil:
+		return fmt.Errorf("looking up %s: %w", ref, err)
+	default:
+		res.Hit = true
+		res.Image = repo.Digest(digest.String()).String()
+	}
+	return nil
+}
+
+// checkAge turns a hit older than --max-age into a miss.
+func checkAge(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, maxAge time.Duration, res *probeResult) error {
+	ref := repo.Tag(tag)
+	e, err := cache.ReadEntry(ctx, reg, repo, tag)
+	if err != nil {
+		return fmt.Errorf("reading the age of %s: %w", ref, err)
+	}
+	res.Created = e.Created
+	if e.Created.IsZero() {
+		return fmt.Errorf("%s records no creation time (no %s annotation, no config created); cannot apply --max-age", ref, cache.AnnotationCreated)
+	}
+	if age := time.Since(e.Created); age > maxAge {
+		res.Hit, res.Image = false, ""
+		res.Reason = fmt.Sprintf("cache entry %s was created %s (%s ago), older than --max-age %s", ref, e.Created.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)
+	}
+	return nil
+}
+
 // printProbe writes the result: on a hit the DEVCACHE_CACHED_IMAGE= line
 // (text) or the JSON object; a miss's reason goes to stderr via the exit.
 func printProbe(w io.Writer, format string, res *probeResult) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return writeJSON(w, res)
 	}
 	if res.Hit {
 		_, err := fmt.Fprintf(w, "DEVCACHE_CACHED_IMAGE=%s\n", res.Image)
@@ -215,27 +229,4 @@ func printProbe(w io.Writer, format string, res *probeResult) error {
 // named by $GITHUB_OUTPUT, when set.
 func writeGitHubOutput(res *probeResult) error {
 	return appendGitHubOutput(res.Hit, res.Image, res.Ref)
-}
-
-// appendGitHubOutput writes the step outputs probe and push share to the
-// file named by $GITHUB_OUTPUT, when set: hit, cached-image (the entry,
-// <repo>@sha256:…) and key-tag (from keyRef, <repo>:<tag>).
-func appendGitHubOutput(hit bool, image, keyRef string) error {
-	path := os.Getenv("GITHUB_OUTPUT")
-	if path == "" {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
-	}
-	tag := keyRef[strings.LastIndex(keyRef, ":")+1:]
-	_, err = fmt.Fprintf(f, "hit=%t\ncached-image=%s\nkey-tag=%s\n", hit, image, tag)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
-	}
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+	dccache "github.com/devcache/devcache/plugin/cache"
 )
 
 // TestProbeMissThenHit: exit 1 with the reason before the entry exists,
@@ -30,7 +31,7 @@ func TestProbeMissThenHit(t *testing.T) {
 		t.Fatalf("before push: %s", r)
 	}
 
-	tag := keyTag([]*plan.Plan{planFor(t, ws)})
+	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
 	digest := pushEntry(t, cache, tag, time.Now(), nil)
 
 	ghOut := filepath.Join(t.TempDir(), "out")
@@ -200,10 +201,10 @@ func TestProbeMaxAge(t *testing.T) {
 	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
 	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
 	cache := reg.Host + "/cache"
-	tag := keyTag([]*plan.Plan{planFor(t, ws)})
+	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
 
 	// The annotation wins over the config's (reproducible, old) created.
-	pushEntry(t, cache, tag, time.Unix(0, 0), map[string]string{AnnotationCreated: time.Now().Add(-48 * time.Hour).UTC().Format(time.RFC3339)})
+	pushEntry(t, cache, tag, time.Unix(0, 0), map[string]string{dccache.AnnotationCreated: time.Now().Add(-48 * time.Hour).UTC().Format(time.RFC3339)})
 	if r := runDevcache(t, "probe", "--workspace-folder", ws, "--cache-repo", cache, "--max-age", "24h"); r.code != 1 || !strings.Contains(r.stderr, "older than --max-age 24h") {
 		t.Errorf("48h old, max 24h: %s", r)
 	}
@@ -238,19 +239,19 @@ func TestProbeExplain(t *testing.T) {
 	}
 
 	old := planFor(t, ws)
-	pushEntry(t, cache, keyTag([]*plan.Plan{old}), time.Now().Add(-time.Hour), map[string]string{
-		AnnotationPlans: PlansAnnotation([]*plan.Plan{old}), AnnotationScope: old.ConfigFile,
-		AnnotationCreated: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+	pushEntry(t, cache, dccache.KeyTag([]*plan.Plan{old}), time.Now().Add(-time.Hour), map[string]string{
+		dccache.AnnotationPlans: dccache.PlansAnnotation([]*plan.Plan{old}), dccache.AnnotationScope: old.ConfigFile,
+		dccache.AnnotationCreated: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
 	})
 	// An older entry of another scope and one of the same scope: the newest
 	// of the scope is compared.
 	other := *old
 	other.ConfigFile = "elsewhere/devcontainer.json"
-	pushEntry(t, cache, keyTag([]*plan.Plan{&other}), time.Now(), map[string]string{AnnotationPlans: PlansAnnotation([]*plan.Plan{&other})})
+	pushEntry(t, cache, dccache.KeyTag([]*plan.Plan{&other}), time.Now(), map[string]string{dccache.AnnotationPlans: dccache.PlansAnnotation([]*plan.Plan{&other})})
 	older := *old
 	older.ImageUser = "ancient"
-	pushEntry(t, cache, keyTag([]*plan.Plan{&older}), time.Now().Add(-5*time.Hour), map[string]string{AnnotationPlans: PlansAnnotation([]*plan.Plan{&older}),
-		AnnotationCreated: time.Now().Add(-5 * time.Hour).UTC().Format(time.RFC3339)})
+	pushEntry(t, cache, dccache.KeyTag([]*plan.Plan{&older}), time.Now().Add(-5*time.Hour), map[string]string{dccache.AnnotationPlans: dccache.PlansAnnotation([]*plan.Plan{&older}),
+		dccache.AnnotationCreated: time.Now().Add(-5 * time.Hour).UTC().Format(time.RFC3339)})
 
 	writeFile(t, filepath.Join(ws, cfg), `{"image": "`+reg.Host+`/base/debian:13", "remoteUser": "root"}`, 0o644)
 	r = runDevcache(t, "probe", "--workspace-folder", ws, "--cache-repo", cache, "--explain", "--format", "json")
@@ -259,10 +260,10 @@ func TestProbeExplain(t *testing.T) {
 		t.Fatalf("%v\n%s", err, r)
 	}
 	ex := res.Explain
-	if ex.Against != cache+":"+keyTag([]*plan.Plan{old}) || ex.Scope != ".devcontainer/devcontainer.json" {
+	if ex.Against != cache+":"+dccache.KeyTag([]*plan.Plan{old}) || ex.Scope != ".devcontainer/devcontainer.json" {
 		t.Errorf("compared with %s (scope %s)", ex.Against, ex.Scope)
 	}
-	paths := map[string]difference{}
+	paths := map[string]dccache.Difference{}
 	for _, d := range ex.Differences {
 		paths[d.Path] = d
 	}
@@ -291,7 +292,7 @@ func TestProbeMaxAgeBuildInfo(t *testing.T) {
 	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
 	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
 	cache := reg.Host + "/cache"
-	tag := keyTag([]*plan.Plan{planFor(t, ws)})
+	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
 	pushEntry(t, cache, tag, time.Unix(0, 0), nil)
 	writeTestBuildInfo(t, cache, tag, time.Now().Add(-2*time.Hour))
 	if r := runDevcache(t, "probe", "--workspace-folder", ws, "--cache-repo", cache, "--max-age", "3h"); r.code != 0 {

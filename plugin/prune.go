@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,10 +9,11 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/spf13/cobra"
+
+	"github.com/devcache/devcache/plugin/cache"
+	"github.com/devcache/devcache/plugin/registry"
 )
 
 // pruneOptions are the flags of `docker devcache prune`.
@@ -89,45 +89,31 @@ func runPrune(cmd *cobra.Command, root *rootOptions, o *pruneOptions) error {
 	if o.keep < 0 {
 		return fmt.Errorf("--keep %d: must be 0 or more", o.keep)
 	}
-	if root.format != "text" && root.format != "json" && root.format != "" {
-		return fmt.Errorf("unknown --format %q (text or json)", root.format)
+	if err := checkFormat(root.format); err != nil {
+		return err
 	}
 	repo, err := cacheRepository(o.cacheRepo)
 	if err != nil {
 		return err
 	}
-	reg, err := o.reg.newRegistry(root.credentials())
+	reg, err := o.reg.client(root.credentials())
 	if err != nil {
 		return err
 	}
 	ctx, cancel := o.reg.context(cmd)
 	defer cancel()
-	entries, err := reg.listEntries(ctx, repo)
+	entries, err := cache.ListEntries(ctx, reg, repo)
 	if err != nil {
 		return err
 	}
-	del, keep := selectExpired(entries, time.Now(), o.olderThan, o.keep)
+	del, keep := cache.SelectExpired(entries, time.Now(), o.olderThan, o.keep)
 	rep := &pruneReport{DryRun: o.dryRun, Deleted: []prunedEntry{}, Kept: []prunedEntry{}}
 	for _, e := range keep {
 		rep.Kept = append(rep.Kept, reportEntry(repo, e))
 	}
 	out := cmd.OutOrStdout()
-	done := map[string]bool{}
-	for _, e := range del {
-		pe := reportEntry(repo, e)
-		if !o.dryRun {
-			if err := deleteEntry(ctx, reg, repo, e, done); err != nil {
-				return deleteError(repo, pe, err, rep.Deleted)
-			}
-		}
-		rep.Deleted = append(rep.Deleted, pe)
-		if root.format != "json" {
-			verb := "deleted"
-			if o.dryRun {
-				verb = "would delete"
-			}
-			fmt.Fprintf(out, "%s %s (%s, scope %s, created %s)\n", verb, pe.Ref, pe.Digest, pe.Scope, pe.Created.UTC().Format(time.RFC3339))
-		}
+	if err := deleteEntries(ctx, out, root.format, reg, repo, del, rep); err != nil {
+		return err
 	}
 	if root.format == "json" {
 		return writeJSON(out, rep)
@@ -138,99 +124,31 @@ func runPrune(cmd *cobra.Command, root *rootOptions, o *pruneOptions) error {
 	return nil
 }
 
-// selectExpired splits entries (newest first) into those to delete and
-// those to keep: per scope the newest keep survive, then anything older
-// than olderThan goes. Entries of unknown age, and entries sharing a
-// digest with a kept one, are kept.
-func selectExpired(entries []*cacheEntry, now time.Time, olderThan time.Duration, keep int) (del, kept []*cacheEntry) {
-	seen := map[string]int{}
-	keptDigest := map[string]bool{}
-	var candidates []*cacheEntry
-	for _, e := range entries {
-		n := seen[e.Scope]
-		seen[e.Scope] = n + 1
-		if n < keep || e.Created.IsZero() || now.Sub(e.Created) <= olderThan {
-			kept = append(kept, e)
-			keptDigest[e.Digest.String()] = true
-			continue
+// deleteEntries deletes del (unless a dry run), reporting each in rep and,
+// in text format, on out.
+func deleteEntries(ctx context.Context, out io.Writer, format string, reg *registry.Client, repo name.Repository, del []*cache.Entry, rep *pruneReport) error {
+	done := map[string]bool{}
+	for _, e := range del {
+		pe := reportEntry(repo, e)
+		if !rep.DryRun {
+			if err := cache.DeleteEntry(ctx, reg, repo, e, done); err != nil {
+				return deleteError(repo, pe, err, rep.Deleted)
+			}
 		}
-		candidates = append(candidates, e)
-	}
-	for _, e := range candidates {
-		if keptDigest[e.Digest.String()] {
-			kept = append(kept, e)
-			continue
+		rep.Deleted = append(rep.Deleted, pe)
+		if format != "json" {
+			verb := "deleted"
+			if rep.DryRun {
+				verb = "would delete"
+			}
+			fmt.Fprintf(out, "%s %s (%s, scope %s, created %s)\n", verb, pe.Ref, pe.Digest, pe.Scope, pe.Created.UTC().Format(time.RFC3339))
 		}
-		del = append(del, e)
 	}
-	return del, kept
+	return nil
 }
 
-func reportEntry(repo name.Repository, e *cacheEntry) prunedEntry {
+func reportEntry(repo name.Repository, e *cache.Entry) prunedEntry {
 	return prunedEntry{Ref: repo.Tag(e.Tag).String(), Digest: e.Digest.String(), Scope: e.Scope, Created: e.Created}
-}
-
-// deleteEntry deletes an entry's manifest by digest, which on
-// distribution removes every tag pointing to it; on registries that keep
-// the tag (tags as separate objects), the tag is then deleted too.
-func deleteEntry(ctx context.Context, reg *registry, repo name.Repository, e *cacheEntry, done map[string]bool) error {
-	d := e.Digest.String()
-	if !done[d] {
-		if err := deleteReferrers(ctx, reg, repo, e.Digest); err != nil {
-			return err
-		}
-		if err := remote.Delete(repo.Digest(d), reg.options(ctx)...); err != nil && !isNotFound(err) {
-			return err
-		}
-		done[d] = true
-	}
-	if _, err := remote.Head(repo.Tag(e.Tag), reg.options(ctx)...); err == nil {
-		if err := remote.Delete(repo.Tag(e.Tag), reg.options(ctx)...); err != nil && !isNotFound(err) {
-			return err
-		}
-	} else if !isNotFound(err) {
-		return err
-	}
-	return nil
-}
-
-// deleteReferrers deletes the artifacts whose subject is digest (push's
-// build info) and, on registries without the referrers API, the
-// sha256-<hex> fallback tag listing them.
-func deleteReferrers(ctx context.Context, reg *registry, repo name.Repository, digest v1.Hash) error {
-	idx, err := remote.Referrers(repo.Digest(digest.String()), reg.options(ctx)...)
-	if err != nil {
-		if isNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("listing the referrers of %s@%s: %w", repo, digest, err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return err
-	}
-	for _, m := range im.Manifests {
-		if err := remote.Delete(repo.Digest(m.Digest.String()), reg.options(ctx)...); err != nil && !isNotFound(err) {
-			return err
-		}
-	}
-	fallback := repo.Tag(digest.Algorithm + "-" + digest.Hex)
-	desc, err := remote.Head(fallback, reg.options(ctx)...)
-	if isNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := remote.Delete(repo.Digest(desc.Digest.String()), reg.options(ctx)...); err != nil && !isNotFound(err) {
-		return err
-	}
-	if _, err := remote.Head(fallback, reg.options(ctx)...); err == nil {
-		if err := remote.Delete(fallback, reg.options(ctx)...); err != nil && !isNotFound(err) {
-			return err
-		}
-	}
-	return nil
 }
 
 // deleteError explains a refused DELETE.
@@ -246,11 +164,4 @@ func deleteError(repo name.Repository, e prunedEntry, err error, deleted []prune
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

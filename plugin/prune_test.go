@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devcache/devcache/plugin/cache"
+	"github.com/devcache/devcache/plugin/registry"
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -30,7 +32,7 @@ func startTestRegistry(t *testing.T, mw func(http.ResponseWriter, *http.Request,
 }
 
 // fakeKeyTag is a well-formed key tag.
-func fakeKeyTag(c byte) string { return keyTagPrefix + strings.Repeat(string(c), 64) }
+func fakeKeyTag(c byte) string { return cache.KeyTagPrefix + strings.Repeat(string(c), 64) }
 
 func tagExists(t *testing.T, ref string) bool {
 	t.Helper()
@@ -39,7 +41,7 @@ func tagExists(t *testing.T, ref string) bool {
 		t.Fatal(err)
 	}
 	_, err = remote.Head(r)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !registry.IsNotFound(err) {
 		t.Fatal(err)
 	}
 	return err == nil
@@ -54,7 +56,7 @@ func TestPrune(t *testing.T) {
 	now := time.Now()
 	entry := func(c byte, scope string, age time.Duration) string {
 		tag := fakeKeyTag(c)
-		pushEntry(t, repo, tag, time.Unix(0, 0), map[string]string{AnnotationScope: scope, AnnotationCreated: now.Add(-age).UTC().Format(time.RFC3339)})
+		pushEntry(t, repo, tag, time.Unix(0, 0), map[string]string{cache.AnnotationScope: scope, cache.AnnotationCreated: now.Add(-age).UTC().Format(time.RFC3339)})
 		return repo + ":" + tag
 	}
 	a1 := entry('a', "a/devcontainer.json", time.Hour)
@@ -114,8 +116,8 @@ func TestPruneDeleteRefused(t *testing.T) {
 	})
 	repo := host + "/cache"
 	old := time.Now().Add(-100 * time.Hour).UTC().Format(time.RFC3339)
-	pushEntry(t, repo, fakeKeyTag('a'), time.Unix(0, 0), map[string]string{AnnotationCreated: old})
-	pushEntry(t, repo, fakeKeyTag('b'), time.Unix(0, 0), map[string]string{AnnotationCreated: old})
+	pushEntry(t, repo, fakeKeyTag('a'), time.Unix(0, 0), map[string]string{cache.AnnotationCreated: old})
+	pushEntry(t, repo, fakeKeyTag('b'), time.Unix(0, 0), map[string]string{cache.AnnotationCreated: old})
 	if r := runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "1h", "--dry-run"); r.code != 0 || strings.Count(r.stdout, "would delete") != 1 {
 		t.Errorf("dry run: %s", r)
 	}
@@ -129,7 +131,7 @@ func TestPruneDeleteRefused(t *testing.T) {
 // repo:tag with the given creation time.
 func writeTestBuildInfo(t *testing.T, repo, tag string, created time.Time) name.Digest {
 	t.Helper()
-	reg, err := (&registryOptions{}).newRegistry((&rootOptions{}).credentials())
+	reg, err := (&registryOptions{}).client((&rootOptions{}).credentials())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func writeTestBuildInfo(t *testing.T, repo, tag string, created time.Time) name.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.writeBuildInfo(t.Context(), r, desc, buildInfo{Key: "sha256:x", Created: created}); err != nil {
+	if err := cache.WriteBuildInfo(t.Context(), reg, r, desc, cache.BuildInfo{Key: "sha256:x", Created: created}); err != nil {
 		t.Fatal(err)
 	}
 	return r.Digest(desc.Digest.String())

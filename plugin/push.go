@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,10 +11,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
-	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/plugin/build"
+	"github.com/devcache/devcache/plugin/builder"
+	"github.com/devcache/devcache/plugin/cache"
+	"github.com/devcache/devcache/plugin/resolver"
 )
 
 // pushOptions are the flags of `docker devcache push`.
@@ -88,103 +93,153 @@ type pushResult struct {
 	Scope  string `json:"scope"`
 }
 
+// pushRun is one push: its inputs, as the flags give them, and its result.
+type pushRun struct {
+	cmd      *cobra.Command
+	root     *rootOptions
+	opts     *pushOptions
+	ro       resolver.Options
+	repo     name.Repository
+	cacheDir string
+	tags     []name.Tag
+	plans    []*plan.Plan
+	tag      string // the key tag
+	res      *pushResult
+}
+
 func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
+	p, err := newPushRun(cmd, root, opts)
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
-	repo, err := cacheRepository(opts.cacheRepo)
-	if err != nil {
-		return err
-	}
-	cacheDir, err := absDir(opts.cacheDir)
-	if err != nil {
-		return err
-	}
-	tags, err := parseTags(opts.tags)
-	if err != nil {
-		return err
-	}
-	ro, err := opts.resolve.options(root, &opts.reg)
-	if err != nil {
-		return err
-	}
-	reg, ws := ro.Registry, ro.Workspace
 	// Resolving and the lookup are bounded by --timeout; the build is not.
 	lookupCtx, cancel := withTimeout(ctx, opts.reg.timeout)
 	defer cancel()
-	resolved, err := resolvePlans(lookupCtx, ro)
+	resolved, err := resolver.Plans(lookupCtx, p.ro)
 	if err != nil {
 		return err
 	}
-	plans, tag := resolved.Plans, TagOf(resolved.Key)
-	res := &pushResult{Key: resolved.Key, KeyTag: repo.Tag(tag).String(), Scope: cacheScope(opts.cacheScope, plans)}
+	p.plans, p.tag = resolved.Plans, cache.TagOf(resolved.Key)
+	p.res = &pushResult{Key: resolved.Key, KeyTag: p.repo.Tag(p.tag).String(), Scope: cache.Scope(opts.cacheScope, p.plans)}
 
 	// A hit builds nothing.
-	desc, err := lookupEntry(lookupCtx, reg, repo, tag)
+	desc, err := cache.Lookup(lookupCtx, p.ro.Registry, p.repo, p.tag)
 	if err != nil {
 		return err
 	}
 	if desc != nil {
-		res.Cached = true
-		info, ok, err := reg.readBuildInfo(lookupCtx, repo, desc.Digest)
-		if err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v\n", err)
-		}
-		if ok {
-			res.BuildSeconds = info.Duration.Seconds()
-		}
-		return finishPush(cmd, root, opts, reg, repo, desc, tags, res)
+		p.res.Cached = true
+		p.readBuildTime(lookupCtx, desc)
+		return p.finish(ctx, desc)
 	}
-
 	// A miss: build with the scope's layers, push by digest, then claim
 	// the key tag unless another push did meanwhile.
-	c, err := root.cacheExportClient(ctx)
+	final, err := p.buildAndClaim(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	lc := layerCache{repo: &repo, dir: cacheDir, scope: res.Scope}
-	cacheExports, err := lc.exports(true)
-	if err != nil {
-		return err
+	return p.finish(ctx, final)
+}
+
+// newPushRun checks the flags and turns them into typed values.
+func newPushRun(cmd *cobra.Command, root *rootOptions, opts *pushOptions) (*pushRun, error) {
+	p := &pushRun{cmd: cmd, root: root, opts: opts}
+	var err error
+	if p.repo, err = cacheRepository(opts.cacheRepo); err != nil {
+		return nil, err
 	}
+	if p.cacheDir, err = absDir(opts.cacheDir); err != nil {
+		return nil, err
+	}
+	if p.tags, err = parseTags(opts.tags); err != nil {
+		return nil, err
+	}
+	if p.ro, err = opts.resolve.options(root, &opts.reg); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// readBuildTime records the build time the hit's build info holds; a
+// failure to read it is a warning.
+func (p *pushRun) readBuildTime(ctx context.Context, desc *remote.Descriptor) {
+	info, ok, err := cache.ReadBuildInfo(ctx, p.ro.Registry, p.repo, desc.Digest)
+	if err != nil {
+		fmt.Fprintf(p.cmd.ErrOrStderr(), "warning: %v\n", err)
+	}
+	if ok {
+		p.res.BuildSeconds = info.Duration.Seconds()
+	}
+}
+
+// buildAndClaim builds and pushes the image by digest, claims the key tag
+// and records the build info; it returns what the key tag holds.
+func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error) {
+	reg := p.ro.Registry
 	start := time.Now()
-	resp, err := root.solve(ctx, c, solveRequest{
-		ws:           ws,
-		plans:        plans,
-		allow:        reg.policy.Attr(),
-		warm:         reg.warm,
-		exports:      []client.ExportEntry{keyedExport(repo, plans, res)},
-		cacheImports: lc.imports(),
-		cacheExports: cacheExports,
-		buildArgs:    map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
-	}, cmd.ErrOrStderr())
+	dgst, err := p.build(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	duration := time.Since(start)
-	res.BuildSeconds = duration.Seconds()
-	dgst := resp.ExporterResponse[exptypes.ExporterImageDigestKey]
-	if dgst == "" {
-		return errors.New("the builder pushed the image but did not report its digest; is it BuildKit v0.13 or newer?")
-	}
-	built, err := remote.Get(repo.Digest(dgst), reg.options(ctx)...)
+	p.res.BuildSeconds = duration.Seconds()
+	built, err := remote.Get(p.repo.Digest(dgst), reg.Options(ctx)...)
 	if err != nil {
-		return errors.Wrapf(err, "reading the pushed image %s@%s", repo, dgst)
+		return nil, fmt.Errorf("reading the pushed image %s@%s: %w", p.repo, dgst, err)
 	}
-	final, stored, err := claimKeyTag(ctx, reg, repo, tag, built)
+	final, stored, err := cache.Claim(ctx, reg, p.repo, p.tag, built)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	res.Stored = stored
+	p.res.Stored = stored
 	if stored {
-		if err := reg.writeBuildInfo(ctx, repo, final, buildInfo{
-			Key: res.Key, KeyInputs: keyInputs(plans), Duration: duration, Created: time.Now(),
+		if err := cache.WriteBuildInfo(ctx, reg, p.repo, final, cache.BuildInfo{
+			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	} else if final.Digest != built.Digest {
-		fmt.Fprintf(cmd.ErrOrStderr(), "%s was stored by another push meanwhile (%s); using it, not this build's %s\n", res.KeyTag, final.Digest, built.Digest)
+		fmt.Fprintf(p.cmd.ErrOrStderr(), "%s was stored by another push meanwhile (%s); using it, not this build's %s\n", p.res.KeyTag, final.Digest, built.Digest)
 	}
-	return finishPush(cmd, root, opts, reg, repo, final, tags, res)
+	return final, nil
+}
+
+// build runs the keyed build with the scope's layer cache and returns the
+// digest of the image it pushed.
+func (p *pushRun) build(ctx context.Context) (string, error) {
+	c, _, err := builder.Connect(ctx, p.root.builderOptions(true))
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
+	cacheExports, err := lc.Exports(true)
+	if err != nil {
+		return "", fmt.Errorf("--cache-dir: %w", err)
+	}
+	resp, err := build.Solve(ctx, c, build.Request{
+		ContextDir:   p.ro.Workspace.Folder,
+		ConfigPath:   p.ro.Workspace.ConfigPath,
+		Plans:        p.plans,
+		Allow:        p.ro.Policy.Attr(),
+		Warm:         p.ro.Warm,
+		Exports:      []client.ExportEntry{keyedExport(p.repo, p.plans, p.res)},
+		CacheImports: lc.Imports(),
+		CacheExports: cacheExports,
+		BuildArgs:    map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
+		Credentials:  p.root.credentials(),
+		Progress:     p.root.progress,
+		ProgressOut:  p.cmd.ErrOrStderr(),
+	})
+	if err != nil {
+		return "", err
+	}
+	dgst := resp.ExporterResponse[exptypes.ExporterImageDigestKey]
+	if dgst == "" {
+		return "", errors.New("the builder pushed the image but did not report its digest; is it BuildKit v0.13 or newer?")
+	}
+	return dgst, nil
 }
 
 // keyedEpoch is the SOURCE_DATE_EPOCH of every keyed image: the Unix
@@ -203,9 +258,9 @@ func keyedExport(repo name.Repository, plans []*plan.Plan, res *pushResult) clie
 		"oci-mediatypes":    "true",
 	}
 	ann := map[string]string{
-		AnnotationKey:   res.Key,
-		AnnotationPlans: PlansAnnotation(plans),
-		AnnotationScope: res.Scope,
+		cache.AnnotationKey:   res.Key,
+		cache.AnnotationPlans: cache.PlansAnnotation(plans),
+		cache.AnnotationScope: res.Scope,
 	}
 	prefix := "annotation."
 	if len(plans) > 1 {
@@ -217,70 +272,48 @@ func keyedExport(repo name.Repository, plans []*plan.Plan, res *pushResult) clie
 	return client.ExportEntry{Type: client.ExporterImage, Attrs: attrs}
 }
 
-// lookupEntry HEADs <repo>:<tag> and, when it exists, reads its manifest:
-// nil on a 404, an error on anything else (an error is never a miss).
-func lookupEntry(ctx context.Context, reg *registry, repo name.Repository, tag string) (*remote.Descriptor, error) {
-	wrap := func(err error) error {
-		return errors.Wrapf(err, "looking up %s:%s (check --cache-repo and your credentials: docker login %s)", repo, tag, repo.RegistryStr())
+// finish adds the --tags and reports the entry desc.
+func (p *pushRun) finish(ctx context.Context, desc *remote.Descriptor) error {
+	res := p.res
+	if err := cache.AddTags(ctx, p.ro.Registry, p.repo, desc, p.tags); err != nil {
+		return err
 	}
-	head, err := remote.Head(repo.Tag(tag), reg.options(ctx)...)
-	if isNotFound(err) {
-		return nil, nil
+	res.Digest = desc.Digest.String()
+	res.Ref = p.repo.Digest(res.Digest).String()
+	for _, t := range p.tags {
+		res.Tags = append(res.Tags, t.String())
 	}
-	if err != nil {
-		return nil, wrap(err)
+	// hit= (true when nothing was built), cached-image= and key-tag=: the
+	// outputs probe writes, so that a workflow can use either.
+	if err := appendGitHubOutput(res.Cached, res.Ref, res.KeyTag); err != nil {
+		return err
 	}
-	// By digest: a concurrent retag cannot make the two disagree.
-	d, err := remote.Get(repo.Digest(head.Digest.String()), reg.options(ctx)...)
-	if err != nil {
-		return nil, wrap(err)
+	if err := writeMetadataFile(p.opts.metadataFile, res); err != nil {
+		return err
 	}
-	return d, nil
+	return printPush(p.cmd, p.root.format, res)
 }
 
-func parseTags(tags []string) ([]name.Tag, error) {
-	var out []name.Tag
-	for _, t := range tags {
-		n, err := name.NewTag(t)
-		if err != nil {
-			return nil, errors.Wrapf(err, "--tag %q", t)
-		}
-		out = append(out, n)
+// printPush writes the result as JSON or text.
+func printPush(cmd *cobra.Command, format string, res *pushResult) error {
+	out := cmd.OutOrStdout()
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(res)
+	case "text", "":
+	default:
+		return fmt.Errorf("unknown --format %q (text or json)", format)
 	}
-	return out, nil
-}
-
-// addTags points each --tag at desc, copying it across repositories.
-func addTags(ctx context.Context, reg *registry, repo name.Repository, desc *remote.Descriptor, tags []name.Tag) error {
-	for _, t := range tags {
-		var err error
-		switch {
-		case t.Context() == repo:
-			err = remote.Tag(t, desc, reg.options(ctx)...)
-		case desc.MediaType.IsIndex():
-			idx, ierr := desc.ImageIndex()
-			if ierr != nil {
-				return ierr
-			}
-			err = remote.WriteIndex(t, idx, reg.options(ctx)...)
-		default:
-			img, ierr := desc.Image()
-			if ierr != nil {
-				return ierr
-			}
-			err = remote.Write(t, img, reg.options(ctx)...)
+	if res.Cached {
+		saved := "build time not recorded"
+		if res.BuildSeconds > 0 {
+			saved = savedTime(time.Duration(res.BuildSeconds*float64(time.Second))) + " build time"
 		}
-		if err != nil {
-			return errors.Wrapf(err, "pushing --tag %s", t)
-		}
+		_, err := fmt.Fprintf(out, "⚡ Using pre-built dev container %s (saved %s)\n", res.Ref, saved)
+		return err
 	}
-	return nil
-}
-
-// withTimeout bounds ctx by d (none when d <= 0).
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, d)
+	_, err := fmt.Fprintln(out, res.Ref)
+	return err
 }

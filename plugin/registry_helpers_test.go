@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/plugin/resolver"
 )
 
 // isolate points the resolve cache and the docker config at temporary
@@ -122,7 +123,7 @@ func planFor(t *testing.T, ws string) *plan.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := resolvePlans(context.Background(), ro)
+	res, err := resolver.Plans(context.Background(), ro)
 	if err != nil {
 		t.Fatal(err)
 	}

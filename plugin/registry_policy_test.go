@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+	"github.com/devcache/devcache/plugin/resolver"
 )
 
 // TestAllowPolicy: --allow (and DEVCACHE_ALLOW) refuses a base image, a
@@ -100,16 +101,16 @@ func TestRegistryMirror(t *testing.T) {
 		t.Error("the mirror was not asked for the image")
 	}
 	// The Plan keeps the public name; the mirror only served the bytes.
-	reg2, err := (&registryOptions{mirrors: []string{"ghcr.io=" + reg.Host + "/ghcr-mirror"}}).newRegistry((&rootOptions{}).credentials())
+	reg2, err := (&registryOptions{mirrors: []string{"ghcr.io=" + reg.Host + "/ghcr-mirror"}}).client((&rootOptions{}).credentials())
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := reg2.resolver().ResolveImage(t.Context(), "ghcr.io/acme/base:1", "linux/amd64")
+	img, err := resolver.New(reg2).ResolveImage(t.Context(), "ghcr.io/acme/base:1", "linux/amd64")
 	if err != nil || img.Ref != "ghcr.io/acme/base:1" || img.User != "mirrored" {
 		t.Errorf("resolved %+v, %v", img, err)
 	}
 	for _, bad := range []string{"ghcr.io", "=x", "ghcr.io=bad host"} {
-		if _, err := (&registryOptions{mirrors: []string{bad}}).newRegistry((&rootOptions{}).credentials()); err == nil {
+		if _, err := (&registryOptions{mirrors: []string{bad}}).client((&rootOptions{}).credentials()); err == nil {
 			t.Errorf("--registry-mirror %q accepted", bad)
 		}
 	}

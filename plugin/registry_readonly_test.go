@@ -16,6 +16,7 @@ import (
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	"github.com/devcache/devcache/internal/registrytest"
+	dccache "github.com/devcache/devcache/plugin/cache"
 )
 
 // TestProbeReadOnlyCredentials: behind a proxy that lets "reader" only GET
@@ -29,8 +30,8 @@ func TestProbeReadOnlyCredentials(t *testing.T) {
 	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
 	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
 	cache := proxy.Host + "/team/cache"
-	tag := keyTag([]*plan.Plan{planFor(t, ws)})
-	digest := pushEntry(t, reg.Host+"/team/cache", tag, time.Now(), map[string]string{AnnotationCreated: time.Now().UTC().Format(time.RFC3339)})
+	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
+	digest := pushEntry(t, reg.Host+"/team/cache", tag, time.Now(), map[string]string{dccache.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)})
 
 	t.Setenv("DOCKER_CONFIG", proxy.DockerConfig(t, registrytest.Reader, registrytest.ReaderPassword))
 	proxy.Requests()

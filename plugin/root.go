@@ -4,11 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/docker/cli/cli/command"
+	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/devcache/devcache/plugin/builder"
+	"github.com/devcache/devcache/plugin/registry"
+	"github.com/devcache/devcache/plugin/resolver"
 )
 
 // rootOptions are the flags every command shares.
@@ -16,7 +23,7 @@ type rootOptions struct {
 	dockerCli       command.Cli
 	workspaceFolder string
 	config          string
-	builder         string
+	builderName     string
 	buildkitHost    string
 	platforms       []string
 	progress        string
@@ -54,7 +61,7 @@ the flag name in upper case with dashes as underscores (e.g. DEVCACHE_CACHE_REPO
 	pf := root.PersistentFlags()
 	pf.StringVar(&opts.workspaceFolder, "workspace-folder", "", "Workspace folder (default: the current directory)")
 	pf.StringVar(&opts.config, "config", "", "devcontainer.json to use (default: .devcontainer/devcontainer.json, then .devcontainer.json)")
-	pf.StringVar(&opts.builder, "builder", "", "buildx builder to use (default: the current builder)")
+	pf.StringVar(&opts.builderName, "builder", "", "buildx builder to use (default: the current builder)")
 	pf.StringVar(&opts.buildkitHost, "buildkit-host", os.Getenv("BUILDKIT_HOST"), "BuildKit daemon address, instead of a buildx builder (env BUILDKIT_HOST)")
 	pf.StringSliceVar(&opts.platforms, "platform", nil, "Target platforms (e.g. linux/amd64,linux/arm64)")
 	pf.StringVar(&opts.progress, "progress", defaultProgress(), "Progress output: auto, plain, tty, rawjson or quiet (env BUILDKIT_PROGRESS)")
@@ -180,4 +187,40 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// workspace finds the workspace folder and its config (--workspace-folder,
+// --config) the way the reference CLI does.
+func (o *rootOptions) workspace() (*resolver.Workspace, error) {
+	return resolver.FindWorkspace(o.workspaceFolder, o.config)
+}
+
+// builderOptions is where the builder flags (--builder, --buildkit-host) point;
+// cacheExport refuses a builder that cannot export the layer cache.
+func (o *rootOptions) builderOptions(cacheExport bool) builder.Options {
+	return builder.Options{Host: o.buildkitHost, DockerCli: o.dockerCli, Name: o.builderName, CacheExport: cacheExport}
+}
+
+// credentials are the registry credentials of this command run, its one
+// credential source: the docker CLI's config file, the one `docker --config
+// DIR` or DOCKER_CONFIG selects, with its credential helpers (plus
+// DEVCONTAINERS_OCI_AUTH and GITHUB_TOKEN, see registry.Credentials).
+// Resolution, probe, tags, referrers, prune, warm and the BuildKit session
+// all use it.
+func (o *rootOptions) credentials() *registry.Credentials {
+	if o.dockerCli != nil && o.dockerCli.ConfigFile() != nil {
+		return registry.NewCredentials(o.dockerCli.ConfigFile())
+	}
+	// Tests run the commands without a docker CLI: DOCKER_CONFIG or
+	// ~/.docker, read now (config.Dir() keeps the first value it saw).
+	dir := os.Getenv(config.EnvOverrideConfigDir)
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".docker")
+	}
+	f, err := config.Load(dir)
+	if err != nil {
+		f = configfile.New(filepath.Join(dir, config.ConfigFileName))
+	}
+	return registry.NewCredentials(f)
 }

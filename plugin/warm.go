@@ -3,18 +3,12 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"sort"
-	"sync"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
-	"github.com/devcache/devcache/devcontainer"
-	"github.com/devcache/devcache/devcontainer/features"
-	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/internal/policy"
+	"github.com/devcache/devcache/plugin/resolver"
+	"github.com/devcache/devcache/plugin/warm"
 )
 
 // warmOptions are the flags of `docker devcache warm`.
@@ -24,22 +18,6 @@ type warmOptions struct {
 	noConfig bool
 	resolve  resolveFlags
 	reg      registryOptions
-}
-
-// warmTarget is one reference to have in the layout for a platform ("" for
-// feature artifacts).
-type warmTarget struct {
-	Ref string `json:"ref"`
-	// As is the reference as the config wrote it (a tag), recorded so
-	// that builds can resolve it from the layout offline.
-	As       string `json:"as,omitempty"`
-	Platform string `json:"platform,omitempty"`
-	// Digest is what the reference points to; Stored the manifest stored.
-	Digest string `json:"digest"`
-	Stored string `json:"stored"`
-	// Fetched is false when the layout already held it.
-	Fetched bool `json:"fetched"`
-	Blobs   int  `json:"blobsDownloaded"`
 }
 
 // newWarmCommand is `docker devcache warm`.
@@ -97,19 +75,13 @@ func runWarm(cmd *cobra.Command, root *rootOptions, o *warmOptions, configs []st
 	if err != nil {
 		return err
 	}
-	reg := ro.Registry
-	lay, err := openWarmLayout(o.dir)
+	lay, err := warm.Open(o.dir)
 	if err != nil {
 		return err
 	}
-	var targets []warmTarget
-	for _, img := range o.images {
-		if err := reg.policy.CheckImage(policy.KindImage, img); err != nil {
-			return err
-		}
-		for _, p := range ro.Platforms {
-			targets = append(targets, warmTarget{Ref: img, Platform: p})
-		}
+	targets, err := imageTargets(ro, o.images)
+	if err != nil {
+		return err
 	}
 	if !o.noConfig {
 		cfgTargets, err := configTargets(ctx, root, ro, lay, configs)
@@ -118,20 +90,34 @@ func runWarm(cmd *cobra.Command, root *rootOptions, o *warmOptions, configs []st
 		}
 		targets = append(targets, cfgTargets...)
 	}
-	targets = dedupeTargets(targets)
+	targets = warm.Dedupe(targets)
 	for i := range targets {
-		if err := warmOne(ctx, reg, lay, &targets[i]); err != nil {
+		if err := warm.One(ctx, ro.Registry, lay, &targets[i]); err != nil {
 			return err
 		}
 	}
 	return printWarm(cmd, root.format, o.dir, targets)
 }
 
+// imageTargets are the --image references for each platform, each
+// allowed by the source policy.
+func imageTargets(ro resolver.Options, images []string) ([]warm.Target, error) {
+	var targets []warm.Target
+	for _, img := range images {
+		if err := ro.Policy.CheckImage(policy.KindImage, img); err != nil {
+			return nil, err
+		}
+		for _, p := range ro.Platforms {
+			targets = append(targets, warm.Target{Ref: img, Platform: p})
+		}
+	}
+	return targets, nil
+}
+
 // configTargets computes the Plans of the configs (resolving through the
 // layout, so a warm layout needs one HEAD per tag) and lists what they
-// pull, all by digest: the base image, every external image the Dockerfile
-// names, and the OCI features.
-func configTargets(ctx context.Context, root *rootOptions, ro resolveOptions, lay *warmLayout, configs []string) ([]warmTarget, error) {
+// pull (warm.TargetsOf).
+func configTargets(ctx context.Context, root *rootOptions, ro resolver.Options, lay *warm.Layout, configs []string) ([]warm.Target, error) {
 	roots := []*rootOptions{root}
 	if len(configs) > 0 {
 		roots = nil
@@ -141,117 +127,25 @@ func configTargets(ctx context.Context, root *rootOptions, ro resolveOptions, la
 			roots = append(roots, &r)
 		}
 	}
-	var out []warmTarget
+	var out []warm.Target
 	for _, r := range roots {
-		ws, err := r.resolveWorkspace()
+		ws, err := r.workspace()
 		if err != nil {
 			return nil, err
 		}
 		o := ro
 		o.Workspace = ws
-		o.Resolver = &onceImages{Resolver: &layoutResolver{Resolver: ro.Registry.resolver(), reg: ro.Registry, lay: lay}}
-		resolved, err := resolvePlans(ctx, o)
+		o.Resolver = resolver.ForWarming(ro.Registry, ro.Policy, lay)
+		resolved, err := resolver.Plans(ctx, o)
 		if err != nil {
 			return nil, err
 		}
-		for _, pl := range resolved.Plans {
-			if img := pl.Base.Image; img != nil {
-				out = append(out, warmTarget{Ref: repoOf(img.Ref) + "@" + img.Digest, As: img.Ref, Platform: pl.Platform})
-			}
-			if df := pl.Base.Dockerfile; df != nil {
-				for _, im := range df.Images {
-					out = append(out, warmTarget{Ref: repoOf(im.Ref) + "@" + im.Digest, As: im.Ref, Platform: pl.Platform})
-				}
-			}
-			for _, f := range pl.Features {
-				if f.Source.Kind == features.KindOCI {
-					t := warmTarget{Ref: f.Source.Repository + "@" + f.Source.ManifestDigest}
-					if o, err := features.ParseOCIRef(features.BackwardCompatibleID(f.UserFeatureID)); err == nil && o.Tag != "" && o.Digest == "" {
-						t.As = featureTagRef(o)
-					}
-					out = append(out, t)
-				}
-			}
-		}
+		out = append(out, warm.TargetsOf(resolved.Plans)...)
 	}
 	return out, nil
 }
 
-func dedupeTargets(ts []warmTarget) []warmTarget {
-	seen := map[string]bool{}
-	var out []warmTarget
-	for _, t := range ts {
-		k := t.Ref + "\x00" + t.Platform
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, t)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Ref+out[i].Platform < out[j].Ref+out[j].Platform })
-	return out
-}
-
-// warmOne makes sure the layout holds t: no request for a digest already
-// there, one HEAD for a tag whose digest is there, else a fetch of what is
-// missing.
-func warmOne(ctx context.Context, reg *registry, lay *warmLayout, t *warmTarget) error {
-	ref, err := name.ParseReference(t.Ref)
-	if err != nil {
-		return fmt.Errorf("--image %q: %w", t.Ref, err)
-	}
-	pointedTo := ""
-	if d, ok := ref.(name.Digest); ok {
-		pointedTo = d.DigestStr()
-	} else {
-		h, err := reg.head(ctx, ref)
-		if err != nil {
-			return fmt.Errorf("warming %s: %w", t.Ref, err)
-		}
-		pointedTo = h.String()
-	}
-	t.Digest = pointedTo
-	if d, ok := lay.find(pointedTo, t.Platform); ok {
-		t.Stored = d.Digest.String()
-		return nil
-	}
-	desc, err := remote.Get(ref.Context().Digest(pointedTo), reg.options(ctx)...)
-	if err != nil {
-		return fmt.Errorf("warming %s: %w", t.Ref, err)
-	}
-	var img v1.Image
-	if desc.MediaType.IsIndex() {
-		if t.Platform == "" {
-			return fmt.Errorf("warming %s: an index needs a platform", t.Ref)
-		}
-		p, err := v1.ParsePlatform(t.Platform)
-		if err != nil {
-			return err
-		}
-		img, err = remote.Image(ref.Context().Digest(pointedTo), append(reg.options(ctx), remote.WithPlatform(*p))...)
-		if err != nil {
-			return fmt.Errorf("warming %s for %s: %w", t.Ref, t.Platform, err)
-		}
-	} else {
-		if img, err = desc.Image(); err != nil {
-			return fmt.Errorf("warming %s: %w", t.Ref, err)
-		}
-	}
-	as := t.As
-	if as == "" {
-		if _, isTag := ref.(name.Tag); isTag {
-			as = t.Ref
-		}
-	}
-	n, err := lay.add(img, t.Ref, as, pointedTo, t.Platform)
-	if err != nil {
-		return fmt.Errorf("warming %s: %w", t.Ref, err)
-	}
-	d, _ := img.Digest()
-	t.Stored, t.Fetched, t.Blobs = d.String(), true, n
-	return nil
-}
-
-func printWarm(cmd *cobra.Command, format, dir string, ts []warmTarget) error {
+func printWarm(cmd *cobra.Command, format, dir string, ts []warm.Target) error {
 	out := cmd.OutOrStdout()
 	if format == "json" {
 		return writeJSON(out, map[string]any{"dir": dir, "refs": ts})
@@ -271,78 +165,4 @@ func printWarm(cmd *cobra.Command, format, dir string, ts []warmTarget) error {
 	}
 	fmt.Fprintf(out, "%s: %d references, %d fetched\n", dir, len(ts), fetched)
 	return nil
-}
-
-// layoutResolver resolves images that the warm layout already holds from
-// it (one HEAD for a tag, nothing for a digest), and OCI feature tags with
-// one HEAD and then by digest (whose manifest and layer the resolve cache
-// keeps), so that re-warming an unchanged config fetches no blob.
-type layoutResolver struct {
-	plan.Resolver
-	reg *registry
-	lay *warmLayout
-
-	mu   sync.Mutex
-	tags map[string]string // feature tag reference → the digest its HEAD gave
-}
-
-func (r *layoutResolver) ResolveImage(ctx context.Context, ref, platform string) (*devcontainer.Image, error) {
-	if err := r.reg.policy.CheckImage(policy.KindImage, ref); err != nil {
-		return nil, err
-	}
-	n, err := name.ParseReference(ref)
-	if err != nil {
-		return r.Resolver.ResolveImage(ctx, ref, platform)
-	}
-	var pointedTo string
-	if d, ok := n.(name.Digest); ok {
-		pointedTo = d.DigestStr()
-	} else {
-		h, err := r.reg.head(ctx, n)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", ref, err)
-		}
-		pointedTo = h.String()
-	}
-	if d, ok := r.lay.find(pointedTo, platform); ok {
-		return r.lay.image(ref, platform, d)
-	}
-	return r.Resolver.ResolveImage(ctx, ref, platform)
-}
-
-func (r *layoutResolver) Resolve(ctx context.Context, ref *features.Ref, pin string) (*features.Source, error) {
-	if err := checkFeature(r.reg.policy, ref); err != nil {
-		return nil, err
-	}
-	if ref.Kind == features.KindOCI && pin == "" && ref.OCI.Digest == "" && ref.OCI.Tag != "" {
-		repo, err := name.NewRepository(ref.OCI.Registry+"/"+ref.OCI.Path, name.WeakValidation)
-		if err == nil {
-			if pin, err = r.headTag(ctx, repo.Tag(ref.OCI.Tag)); err != nil {
-				return nil, fmt.Errorf("feature %s: %w", ref.UserFeatureID, err)
-			}
-		}
-	}
-	return r.Resolver.Resolve(ctx, ref, pin)
-}
-
-// headTag is the digest tag points to, with one HEAD per run (the Plans'
-// walk resolves what prefetch resolved already).
-func (r *layoutResolver) headTag(ctx context.Context, tag name.Tag) (string, error) {
-	r.mu.Lock()
-	d, ok := r.tags[tag.String()]
-	r.mu.Unlock()
-	if ok {
-		return d, nil
-	}
-	h, err := r.reg.head(ctx, tag)
-	if err != nil {
-		return "", err
-	}
-	r.mu.Lock()
-	if r.tags == nil {
-		r.tags = map[string]string{}
-	}
-	r.tags[tag.String()] = h.String()
-	r.mu.Unlock()
-	return h.String(), nil
 }

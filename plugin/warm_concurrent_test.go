@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // warmChildArgs, when set in the environment (JSON), makes
@@ -73,9 +74,9 @@ func TestWarmConcurrent(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, d := range im.Manifests {
-		got[d.Annotations[annotationRefName]] = d.Digest.String()
+		got[d.Annotations[ocispec.AnnotationRefName]] = d.Digest.String()
 		if err := blobsIntact(dir, d.Digest); err != nil {
-			t.Errorf("%s is incomplete: %v", d.Annotations[annotationRefName], err)
+			t.Errorf("%s is incomplete: %v", d.Annotations[ocispec.AnnotationRefName], err)
 		}
 	}
 	if len(im.Manifests) != len(want) {

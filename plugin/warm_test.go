@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+	"github.com/devcache/devcache/plugin/warm"
 )
 
 // TestWarm: warm fills an OCI layout with a config's base image and OCI
@@ -30,7 +31,7 @@ func TestWarm(t *testing.T) {
 	args := []string{"warm", "--workspace-folder", ws, "--dir", dir, "--image", reg.Host + "/tools/other:1", "--platform", "linux/amd64", "--format", "json"}
 
 	type out struct {
-		Refs []warmTarget `json:"refs"`
+		Refs []warm.Target `json:"refs"`
 	}
 	run := func() out {
 		t.Helper()

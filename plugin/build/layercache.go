@@ -1,0 +1,66 @@
+package build
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/moby/buildkit/client"
+
+	"github.com/devcache/devcache/plugin/cache"
+)
+
+// LayerCache is where a build finds (and push or a cache directory stores)
+// the layers of earlier builds of its scope: the registry ref
+// <cache-repo>:cache-<scope> and/or a local directory.
+type LayerCache struct {
+	Repo  *name.Repository // the cache repository; nil without
+	Dir   string           // absolute local cache directory; "" without
+	Scope string           // cache.Scope
+}
+
+// Imports are the cache sources: reading needs pull access only.
+func (l LayerCache) Imports() []client.CacheOptionsEntry {
+	var out []client.CacheOptionsEntry
+	if l.Repo != nil {
+		out = append(out, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{
+			"ref": l.Repo.Tag(cache.ScopeTag(l.Scope)).String(),
+		}})
+	}
+	if l.Dir != "" {
+		out = append(out, client.CacheOptionsEntry{Type: "local", Attrs: map[string]string{
+			"src": l.Dir, "tag": cache.ScopeTag(l.Scope),
+		}})
+	}
+	return out
+}
+
+// Exports store every intermediate layer (mode=max) as one OCI image
+// manifest (image-manifest=true, which registries such as ECR need), so an
+// edit that changes the key still reuses every unchanged step.
+// registryExport says whether to write the registry ref (push only). The
+// error names the directory.
+func (l LayerCache) Exports(registryExport bool) ([]client.CacheOptionsEntry, error) {
+	var out []client.CacheOptionsEntry
+	if l.Repo != nil && registryExport {
+		out = append(out, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{
+			"ref":            l.Repo.Tag(cache.ScopeTag(l.Scope)).String(),
+			"mode":           "max",
+			"image-manifest": "true",
+			"oci-mediatypes": "true",
+			// The image is the product, the layer cache a speed-up: a
+			// registry that refuses the cache manifest must not lose the
+			// push (BuildKit reports the error in the progress output).
+			"ignore-error": "true",
+		}})
+	}
+	if l.Dir != "" {
+		if err := os.MkdirAll(l.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("layer cache directory: %w", err)
+		}
+		out = append(out, client.CacheOptionsEntry{Type: "local", Attrs: map[string]string{
+			"dest": l.Dir, "tag": cache.ScopeTag(l.Scope), "mode": "max",
+		}})
+	}
+	return out, nil
+}

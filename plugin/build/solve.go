@@ -1,0 +1,176 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/frontend"
+	"github.com/devcache/devcache/internal/policy"
+	"github.com/devcache/devcache/plugin/registry"
+	"github.com/devcache/devcache/plugin/warm"
+)
+
+// Request is one in-process frontend build.
+type Request struct {
+	// ContextDir is the workspace folder (the build context); ConfigPath
+	// the devcontainer.json inside or beside it.
+	ContextDir, ConfigPath string
+	// Plans are the client's resolved Plans, handed to the frontend
+	// (frontend.PlanOpt) so that it builds exactly what was keyed; their
+	// platforms are the build's.
+	Plans []*plan.Plan
+	// Platforms are the target platforms when there are no Plans.
+	Platforms    []string
+	Exports      []client.ExportEntry
+	CacheImports []client.CacheOptionsEntry
+	CacheExports []client.CacheOptionsEntry
+	BuildArgs    map[string]string
+	NoCache      bool
+	// Allow is the source policy (policy.Policy.Attr): sent to buildkitd
+	// with the pins (SourcePolicy) and to the frontend (frontend.AllowOpt).
+	Allow string
+	// Warm is the --base-image-cache-dir layout, attached to the session;
+	// nil without.
+	Warm *warm.Layout
+	// Credentials are the session's registry credentials.
+	Credentials *registry.Credentials
+	// Progress is the progress display mode (auto, plain, tty, rawjson,
+	// quiet), written to ProgressOut.
+	Progress    string
+	ProgressOut io.Writer
+}
+
+// Solve runs the devcache frontend in this process against the builder c,
+// with the request's registry credentials, showing BuildKit's progress
+// display.
+func Solve(ctx context.Context, c *client.Client, req Request) (*client.SolveResponse, error) {
+	opt, allow, err := solveOpt(req)
+	if err != nil {
+		return nil, err
+	}
+	display, err := progressui.NewDisplay(req.ProgressOut, progressui.DisplayMode(req.Progress))
+	if err != nil {
+		return nil, fmt.Errorf("--progress %s: %w", req.Progress, err)
+	}
+	ch := make(chan *client.SolveStatus)
+	var resp *client.SolveResponse
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		resp, err = c.Build(ctx, *opt, "", frontend.Build, ch)
+		return err
+	})
+	eg.Go(func() error {
+		_, err := display.UpdateFrom(context.WithoutCancel(ctx), ch)
+		return err
+	})
+	if err := eg.Wait(); err != nil {
+		return nil, allow.Explain(err)
+	}
+	return resp, nil
+}
+
+// solveOpt is the BuildKit solve of req, and its parsed source policy.
+func solveOpt(req Request) (*client.SolveOpt, *policy.Policy, error) {
+	contextFS, err := fsutil.NewFS(req.ContextDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open workspace %s: %w", req.ContextDir, err)
+	}
+	configDir := filepath.Dir(req.ConfigPath)
+	configFS, err := fsutil.NewFS(configDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", configDir, err)
+	}
+	attrs := frontendAttrs(req)
+	var ociStores map[string]content.Store
+	if req.Warm != nil {
+		ws, err := warmSolve(req.Warm, req.Plans)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, v := range ws.attrs {
+			attrs[k] = v
+		}
+		ociStores = map[string]content.Store{warmStoreID: ws.store}
+	}
+	allow, err := policy.Parse([]string{req.Allow})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &client.SolveOpt{
+		Exports:       req.Exports,
+		FrontendAttrs: attrs,
+		LocalMounts: map[string]fsutil.FS{
+			"context":    contextFS,
+			"dockerfile": configFS,
+		},
+		CacheImports: req.CacheImports,
+		OCIStores:    ociStores,
+		SourcePolicy: solvePolicy(req.Plans, allow),
+		CacheExports: req.CacheExports,
+		Session:      []session.Attachable{sessionAuth(req.Credentials)},
+	}, allow, nil
+}
+
+// frontendAttrs are the frontend options of req (without the warm
+// layout's).
+func frontendAttrs(req Request) map[string]string {
+	attrs := map[string]string{
+		"filename": filepath.Base(req.ConfigPath),
+	}
+	if rel, err := filepath.Rel(req.ContextDir, req.ConfigPath); err == nil && !strings.HasPrefix(rel, "..") {
+		attrs["build-arg:DEVCACHE_CONFIG_PATH"] = filepath.ToSlash(rel)
+	}
+	switch {
+	case len(req.Plans) > 0:
+		attrs[frontend.PlanOpt] = plansAttr(req.Plans)
+		attrs["platform"] = planPlatforms(req.Plans)
+	case len(req.Platforms) > 0:
+		attrs["platform"] = strings.Join(req.Platforms, ",")
+	}
+	if req.NoCache {
+		attrs["no-cache"] = ""
+	}
+	if req.Allow != "" {
+		attrs[frontend.AllowOpt] = req.Allow
+	}
+	for k, v := range req.BuildArgs {
+		attrs["build-arg:"+k] = v
+	}
+	return attrs
+}
+
+// plansAttr is the value of the frontend's devcache-plan option: the Plans
+// as a JSON array of their canonical JSON.
+func plansAttr(plans []*plan.Plan) string {
+	raws := make([]json.RawMessage, len(plans))
+	for i, p := range plans {
+		raws[i] = json.RawMessage(p.JSON())
+	}
+	b, err := json.Marshal(raws)
+	if err != nil {
+		panic(err) // canonical JSON is valid JSON
+	}
+	return string(b)
+}
+
+// planPlatforms is the frontend's platform option for plans.
+func planPlatforms(plans []*plan.Plan) string {
+	ps := make([]string, len(plans))
+	for i, p := range plans {
+		ps[i] = p.Platform
+	}
+	return strings.Join(ps, ",")
+}

@@ -1,0 +1,290 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/internal/policy"
+	"github.com/devcache/devcache/plugin/registry"
+	"github.com/devcache/devcache/plugin/resolver"
+	"github.com/devcache/devcache/plugin/warm"
+)
+
+// This file registers the flags that several commands share and turns
+// them into the typed options of the packages below the commands; errors
+// name the flag.
+
+// registryOptions are the flags of the commands that talk to registries
+// from the client (probe, lock, prune, warm): mirrors, extra CAs, plain
+// HTTP hosts, the source policy and a time limit. Proxies come from the
+// standard HTTP_PROXY/HTTPS_PROXY/NO_PROXY variables; credentials are the
+// command run's (rootOptions.credentials).
+type registryOptions struct {
+	mirrors  []string
+	caFiles  []string
+	insecure []string
+	allow    []string
+	timeout  time.Duration
+	// warmDir is --base-image-cache-dir (build and push only).
+	warmDir string
+}
+
+// addRegistryFlags registers the registry flags and the source policy on
+// fs.
+func addRegistryFlags(fs *pflag.FlagSet, o *registryOptions) {
+	addRegistryAccessFlags(fs, o)
+	fs.StringArrayVar(&o.allow, "allow", nil, "Source policy: only use base images, Dockerfile FROMs and features matching PATTERN (repeatable; \"!PATTERN\" refuses; see docs/cache-commands.md)")
+}
+
+// addRegistryAccessFlags registers how registries are reached (for
+// commands that resolve no sources, such as prune).
+func addRegistryAccessFlags(fs *pflag.FlagSet, o *registryOptions) {
+	fs.StringArrayVar(&o.mirrors, "registry-mirror", nil, "Fetch from a mirror: FROM=TO[/PREFIX] (e.g. docker.io=artifactory.example.com/dockerhub; repeatable)")
+	fs.StringArrayVar(&o.caFiles, "registry-ca", nil, "PEM file of extra CA certificates for registries (repeatable)")
+	fs.StringArrayVar(&o.insecure, "insecure-registry", nil, "Registry host to reach over plain HTTP (loopback hosts always are; repeatable)")
+	durationVar(fs, &o.timeout, "timeout", 2*time.Minute, "Give up after this long (an error, exit code 2 for probe)")
+}
+
+// addWarmCacheFlag registers --base-image-cache-dir (build and push).
+func addWarmCacheFlag(fs *pflag.FlagSet, o *registryOptions) {
+	fs.StringVar(&o.warmDir, "base-image-cache-dir", "", "Read base images and features from this `docker devcache warm` directory (read-only) before any registry; with everything warmed, the build needs no registry")
+}
+
+// context is the command's context bounded by --timeout.
+func (o *registryOptions) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return withTimeout(ctx, o.timeout)
+}
+
+// withTimeout bounds ctx by d (none when d <= 0).
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// client builds the registry client of the flags with creds, the command
+// run's one credential source (rootOptions.credentials).
+func (o *registryOptions) client(creds *registry.Credentials) (*registry.Client, error) {
+	mirrors, err := registry.ParseMirrors(o.mirrors)
+	if err != nil {
+		return nil, fmt.Errorf("--registry-mirror %w", err)
+	}
+	c, err := registry.New(registry.WithKeychain(creds), registry.WithCAFiles(o.caFiles),
+		registry.WithMirrors(mirrors), registry.WithInsecure(o.insecure))
+	if err != nil {
+		return nil, fmt.Errorf("--registry-ca: %w", err)
+	}
+	return c, nil
+}
+
+// warmLayout opens --base-image-cache-dir; nil without.
+func (o *registryOptions) warmLayout() (*warm.Layout, error) {
+	if o.warmDir == "" {
+		return nil, nil
+	}
+	lay, err := warm.OpenExisting(o.warmDir)
+	if err != nil {
+		return nil, fmt.Errorf("--base-image-cache-dir %w", err)
+	}
+	return lay, nil
+}
+
+// resolveFlags are the flags that decide a workspace's Plans and key,
+// registered the same way on every command that computes them (plan,
+// probe, push, build, lock, warm), so that each computes the key the
+// others would: registry access (--registry-mirror, --insecure-registry,
+// --registry-ca, --timeout), the source policy (--allow), the lockfile
+// (--no-lockfile, --frozen-lockfile) and
+// --skip-persisting-customizations-from-features. --platform and the
+// workspace flags are the root's.
+type resolveFlags struct {
+	lock               lockFlags
+	skipCustomizations bool
+}
+
+// addResolveFlags registers the resolution flags on fs: reg receives the
+// registry access flags and --allow.
+func addResolveFlags(fs *pflag.FlagSet, o *resolveFlags, reg *registryOptions) {
+	addRegistryFlags(fs, reg)
+	addLockFlags(fs, &o.lock)
+	fs.BoolVar(&o.skipCustomizations, "skip-persisting-customizations-from-features", false, "Leave feature customizations out of the metadata label (changes the key)")
+}
+
+// options turns the flags, the registry flags regFlags and the root's
+// workspace and --platform into typed resolution options with their
+// registry access.
+func (o *resolveFlags) options(root *rootOptions, regFlags *registryOptions) (resolver.Options, error) {
+	ro, err := o.withoutWorkspace(root, regFlags)
+	if err != nil {
+		return ro, err
+	}
+	ro.Workspace, err = root.workspace()
+	return ro, err
+}
+
+// withoutWorkspace is options without the workspace, for commands that
+// resolve several configs (warm).
+func (o *resolveFlags) withoutWorkspace(root *rootOptions, regFlags *registryOptions) (resolver.Options, error) {
+	var ro resolver.Options
+	mode, err := o.lock.mode()
+	if err != nil {
+		return ro, err
+	}
+	ps, err := resolver.NormalizePlatforms(root.platforms)
+	if err != nil {
+		return ro, fmt.Errorf("--%w", err)
+	}
+	pol, err := policy.Parse(regFlags.allow)
+	if err != nil {
+		return ro, err
+	}
+	reg, err := regFlags.client(root.credentials())
+	if err != nil {
+		return ro, err
+	}
+	lay, err := regFlags.warmLayout()
+	if err != nil {
+		return ro, err
+	}
+	return resolver.Options{Platforms: ps, Lock: mode, SkipCustomizations: o.skipCustomizations, Registry: reg, Policy: pol, Warm: lay}, nil
+}
+
+// lockFlags choose how a command uses devcontainer-lock.json.
+type lockFlags struct {
+	frozen bool
+	none   bool
+}
+
+func addLockFlags(fs *pflag.FlagSet, o *lockFlags) {
+	fs.BoolVar(&o.frozen, "frozen-lockfile", false, "Fail when devcontainer-lock.json is missing or would change")
+	fs.BoolVar(&o.none, "no-lockfile", false, "Ignore devcontainer-lock.json")
+}
+
+func (o lockFlags) mode() (plan.LockMode, error) {
+	switch {
+	case o.frozen && o.none:
+		return 0, fmt.Errorf("--no-lockfile and --frozen-lockfile are mutually exclusive")
+	case o.frozen:
+		return plan.LockFrozen, nil
+	case o.none:
+		return plan.LockNone, nil
+	}
+	return plan.LockUse, nil
+}
+
+// cacheRepository parses --cache-repo.
+func cacheRepository(s string) (name.Repository, error) {
+	if s == "" {
+		return name.Repository{}, fmt.Errorf("--cache-repo is required (or DEVCACHE_CACHE_REPO): the repository holding the cached images, e.g. registry.example.com/team/devcache")
+	}
+	if strings.ContainsAny(s, "@") || (strings.LastIndex(s, ":") > strings.LastIndex(s, "/")) {
+		return name.Repository{}, fmt.Errorf("--cache-repo %q: give a repository without tag or digest; entries are tagged by their key", s)
+	}
+	r, err := name.NewRepository(s)
+	if err != nil {
+		return name.Repository{}, fmt.Errorf("--cache-repo %q: %w", s, err)
+	}
+	return r, nil
+}
+
+// absDir makes --cache-dir absolute ("" stays "").
+func absDir(d string) (string, error) {
+	if d == "" {
+		return "", nil
+	}
+	a, err := filepath.Abs(d)
+	if err != nil {
+		return "", fmt.Errorf("--cache-dir: %w", err)
+	}
+	return a, nil
+}
+
+// parseTags parses --tag values.
+func parseTags(tags []string) ([]name.Tag, error) {
+	var out []name.Tag
+	for _, t := range tags {
+		n, err := name.NewTag(t)
+		if err != nil {
+			return nil, fmt.Errorf("--tag %q: %w", t, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// durationValue is the type of every duration flag (--max-age,
+// --older-than, --timeout): a Go duration ("90m", "168h") that may start
+// with whole days ("7d", "1d12h"), as retention periods are written.
+type durationValue time.Duration
+
+// durationVar registers a duration flag on fs.
+func durationVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var((*durationValue)(p), name, usage)
+}
+
+func (d *durationValue) Set(s string) error {
+	v, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = durationValue(v)
+	return nil
+}
+
+// Type is "duration", as pflag's own, so --help hides a zero default.
+func (d *durationValue) Type() string { return "duration" }
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+
+// parseDuration reads "[<N>d]<Go duration>", e.g. "7d", "1d12h", "36h",
+// "0". Days are 24 hours.
+func parseDuration(s string) (time.Duration, error) {
+	in := strings.TrimSpace(s)
+	days, rest, hasDays := strings.Cut(in, "d")
+	if !hasDays {
+		return parseGoDuration(s, in)
+	}
+	n, err := strconv.ParseUint(days, 10, 32)
+	if err != nil || n > maxDays {
+		return 0, durationError(s)
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest == "" {
+		return d, nil
+	}
+	r, err := parseGoDuration(s, rest)
+	if err != nil || r < 0 || d+r < d {
+		return 0, durationError(s)
+	}
+	return d + r, nil
+}
+
+// maxDays keeps a day count inside time.Duration (about 292 years).
+const maxDays = 100000
+
+func parseGoDuration(orig, s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, durationError(orig)
+	}
+	return d, nil
+}
+
+func durationError(s string) error {
+	return fmt.Errorf("invalid duration %q: use e.g. 7d, 1d12h, 168h or 90m", s)
+}

@@ -1,0 +1,93 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+
+	"github.com/devcache/devcache/internal/atomicfile"
+)
+
+// This file holds the output helpers the commands share: JSON, the
+// $GITHUB_OUTPUT step outputs, result files.
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// appendGitHubOutput writes the step outputs probe and push share to the
+// file named by $GITHUB_OUTPUT, when set: hit, cached-image (the entry,
+// <repo>@sha256:…) and key-tag (from keyRef, <repo>:<tag>).
+func appendGitHubOutput(hit bool, image, keyRef string) error {
+	path := os.Getenv("GITHUB_OUTPUT")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
+	}
+	tag := keyRef[strings.LastIndex(keyRef, ":")+1:]
+	_, err = fmt.Fprintf(f, "hit=%t\ncached-image=%s\nkey-tag=%s\n", hit, image, tag)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("$GITHUB_OUTPUT: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data atomically (internal/atomicfile),
+// so a failure never leaves a half-written file behind.
+func writeFileAtomic(path string, data []byte) error {
+	return atomicfile.Write(path, data, 0o644)
+}
+
+// writeMetadataFile writes v as indented JSON to path (--metadata-file),
+// when set.
+func writeMetadataFile(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("--metadata-file: %w", err)
+	}
+	return nil
+}
+
+// repoOf returns the repository part of an image reference (no tag/digest).
+func repoOf(ref string) string {
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return n.Name()
+}
+
+// savedTime formats a build duration as "~Xm Ys".
+func savedTime(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	return fmt.Sprintf("~%dm %ds", s/60, s%60)
+}
+
+// checkFormat refuses a --format other than text and json.
+func checkFormat(format string) error {
+	if format != "text" && format != "json" && format != "" {
+		return fmt.Errorf("unknown --format %q (text or json)", format)
+	}
+	return nil
+}

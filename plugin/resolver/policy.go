@@ -1,0 +1,53 @@
+package resolver
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/internal/dockerfile"
+	"github.com/devcache/devcache/internal/policy"
+)
+
+// CheckDockerfileSources applies the source policy to every image a
+// Dockerfile config's Dockerfile names, in any stage, as
+// plan.ReadDockerfile reads it (BuildKit's parser; ARGs expanded as
+// BuildKit does): each FROM that is not an earlier stage or scratch,
+// COPY --from=<image> and RUN --mount=from=<image>. The frontend applies
+// the same policy to what it actually resolves.
+func CheckDockerfileSources(p *policy.Policy, cfg *devcontainer.Config) error {
+	if p.Empty() || cfg == nil || cfg.Kind != devcontainer.KindDockerfile || cfg.Build == nil {
+		return nil
+	}
+	imgs, err := readDockerfileImages(cfg.Build, defaultPlatform(), false)
+	if err != nil {
+		return fmt.Errorf("source policy: %w", err)
+	}
+	for _, img := range imgs {
+		if err := p.CheckImage(policy.KindDockerfile, img.Ref); err != nil {
+			return fmt.Errorf("%s:%d: %s: %w", cfg.Build.Path, img.Line, img.Use, err)
+		}
+	}
+	return nil
+}
+
+// readDockerfileImages lists the external images of a Dockerfile config's
+// Dockerfile for a build on platform, each once; only those the build
+// target needs when reachableOnly.
+func readDockerfileImages(b *devcontainer.Build, platform string, reachableOnly bool) ([]dockerfile.Image, error) {
+	data, err := os.ReadFile(filepath.FromSlash(b.Path))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", b.Path, err)
+	}
+	s, err := plan.ReadDockerfile(data, b, platform)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Path, err)
+	}
+	return s.ExternalImages(reachableOnly), nil
+}
+
+// defaultPlatform is the Plan's platform when none is given.
+func defaultPlatform() string { return "linux/" + runtime.GOARCH }
