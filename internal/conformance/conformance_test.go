@@ -51,7 +51,8 @@ type result struct {
 	name, outcome string
 	ref, ours, bx time.Duration
 	// diffs and bxDiffs count devcache's and the syntax route's
-	// differences from the reference.
+	// differences from the reference (bxDiffs -1: a declared gap, not
+	// compared).
 	diffs, bxDiffs int
 }
 
@@ -176,18 +177,27 @@ func TestConformance(t *testing.T) {
 	var results []result
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			r := h.run(ctx, t, name, raws[name])
-			if t.Failed() && r.outcome == "pass" {
-				r.outcome = "FAIL"
-			}
-			results = append(results, r)
+			r := &result{name: name, outcome: "FAIL"}
+			// Deferred: a fixture that stops with t.Fatal is in the
+			// summary too.
+			defer func() {
+				if t.Failed() {
+					r.outcome = "FAIL"
+				}
+				results = append(results, *r)
+			}()
+			h.run(ctx, t, name, raws[name], r)
 		})
 	}
 	var sum strings.Builder
 	fmt.Fprintf(&sum, "conformance summary (%d fixtures, %s in all):\n", len(results), time.Since(start).Round(time.Second))
 	for _, r := range results {
-		fmt.Fprintf(&sum, "  %-28s %-5s reference %5.1fs  devcache %5.1fs  %s %5.1fs  differences devcache %d %s %d\n",
-			r.name, r.outcome, r.ref.Seconds(), r.ours.Seconds(), syntaxRoute, r.bx.Seconds(), r.diffs, syntaxRoute, r.bxDiffs)
+		bxDiffs := fmt.Sprint(r.bxDiffs)
+		if r.bxDiffs < 0 {
+			bxDiffs = "- (declared gap)"
+		}
+		fmt.Fprintf(&sum, "  %-28s %-5s reference %5.1fs  devcache %5.1fs  %s %5.1fs  differences: devcache %d, %s %s\n",
+			r.name, r.outcome, r.ref.Seconds(), r.ours.Seconds(), syntaxRoute, r.bx.Seconds(), r.diffs, syntaxRoute, bxDiffs)
 	}
 	t.Log(sum.String())
 	fmt.Fprint(os.Stderr, sum.String())
@@ -221,8 +231,9 @@ type outcome struct {
 	took time.Duration
 }
 
-func (h *harness) run(ctx context.Context, t *testing.T, name, raw string) (res result) {
-	res = result{name: name, outcome: "FAIL"}
+// run builds one fixture three ways and compares the images, recording
+// durations and outcome in res.
+func (h *harness) run(ctx context.Context, t *testing.T, name, raw string, res *result) {
 	f := parseFixture(t, raw, h.replacer)
 	src := filepath.Join(fixturesDir(), name)
 	tmp := t.TempDir()
@@ -263,6 +274,11 @@ func (h *harness) run(ctx context.Context, t *testing.T, name, raw string) (res 
 	if os.Getenv("DEVCACHE_CONFORMANCE_VERBOSE") != "" {
 		t.Logf("reference output:\n%s\ndevcache output:\n%s\n%s output:\n%s", tail(ref.out), tail(ours.out), syntaxRoute, tail(bx.out))
 	}
+	compared := []string{"devcache", syntaxRoute}
+	if f.BuildxGap != nil {
+		checkGap(t, f, bx)
+		compared = compared[:1]
+	}
 	if bx.err == nil && strings.Contains(bx.out, "WorkspaceFolderAssumed") {
 		t.Errorf("%s: the frontend warned that it assumed the workspace folder although --build-arg DEVCACHE_WORKSPACE_FOLDER was given:\n%s", syntaxRoute, tail(bx.out))
 	}
@@ -272,26 +288,45 @@ func (h *harness) run(ctx context.Context, t *testing.T, name, raw string) (res 
 			res.outcome = "pass"
 			t.Logf("%s: pass (all three builds failed in feature %s)", name, f.Fail.Feature)
 		}
-		return res
+		return
 	}
 	if ref.err != nil {
 		t.Fatalf("the reference build failed (fixture or environment problem): %v\n%s", ref.err, tail(ref.out))
 	}
-	for route, o := range map[string]outcome{"devcache": ours, syntaxRoute: bx} {
-		if o.err != nil {
+	outs := map[string]outcome{"devcache": ours, syntaxRoute: bx}
+	for _, route := range compared {
+		if o := outs[route]; o.err != nil {
 			t.Errorf("%s build failed: %v\n%s", route, o.err, tail(o.out))
 		}
 	}
 	if t.Failed() {
 		t.FailNow()
 	}
-	res.diffs, res.bxDiffs = h.compare(t, name, f, images)
+	diffs := h.compare(t, name, f, images, compared)
+	res.diffs, res.bxDiffs = diffs["devcache"], diffs[syntaxRoute]
 	if res.diffs+res.bxDiffs == 0 {
 		res.outcome = "pass"
-		t.Logf("%s: pass (devcache and %s: Env, User, WorkingDir, Entrypoint, Cmd, Labels and %d files equal to the reference's; %d deviation(s) as documented)",
-			name, syntaxRoute, len(f.Files), len(f.Deviations))
+		if f.BuildxGap != nil {
+			res.outcome, res.bxDiffs = "gap", -1
+		}
+		t.Logf("%s: %s (%s: Env, User, WorkingDir, Entrypoint, Cmd, Labels and %d files equal to the reference's; %d deviation(s) as documented)",
+			name, res.outcome, strings.Join(compared, " and "), len(f.Files), len(f.Deviations))
 	}
-	return res
+}
+
+// checkGap checks a declared gap of the syntax route: its build must fail
+// with the declared error, else the gap is gone and the declaration must go
+// so that the image is compared.
+func checkGap(t *testing.T, f *fixture, bx outcome) {
+	t.Helper()
+	switch {
+	case bx.err == nil:
+		t.Errorf("the %s build succeeded although fixture.json declares the gap %q; remove buildxGap so that its image is compared", syntaxRoute, f.BuildxGap.Error)
+	case !strings.Contains(bx.out, f.BuildxGap.Error):
+		t.Errorf("the %s build failed, but not with the declared gap %q:\n%s", syntaxRoute, f.BuildxGap.Error, tail(bx.out))
+	default:
+		t.Logf("%s: the declared gap (%s): %s", syntaxRoute, f.BuildxGap.Why, lastLines(bx.out, 1))
+	}
 }
 
 // prepare pushes the fixture's base images, publishes its feature
@@ -397,14 +432,14 @@ func checkFailure(t *testing.T, f *fixture, ref, ours, bx outcome) bool {
 	return ok
 }
 
-// compare reads the three images and compares devcache's and the syntax
-// route's with the reference's; it returns the number of differences of
-// each.
-func (h *harness) compare(t *testing.T, name string, f *fixture, images map[string]string) (diffs, bxDiffs int) {
+// compare reads the reference's image and those of routes, and compares
+// each route's with the reference's; it returns the number of differences
+// by route.
+func (h *harness) compare(t *testing.T, name string, f *fixture, images map[string]string, routes []string) map[string]int {
 	t.Helper()
 	img := map[string]*built{}
-	for route, ref := range images {
-		b, err := readImage(ref, f.Files)
+	for _, route := range append([]string{"reference"}, routes...) {
+		b, err := readImage(images[route], f.Files)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -420,24 +455,23 @@ func (h *harness) compare(t *testing.T, name string, f *fixture, images map[stri
 			t.Errorf("%s is not in the reference image (fixture problem: list it in absent, or fix the feature)", p)
 		}
 	}
-	for _, route := range []string{"devcache", syntaxRoute} {
+	diffs := map[string]int{}
+	layers := fmt.Sprintf("reference %d", refImg.Layers)
+	for _, route := range routes {
 		ds := diff(refImg, img[route], route, f.Deviations)
 		for _, d := range ds {
 			t.Errorf("%s: %s: %s", name, route, d)
 		}
-		if route == "devcache" {
-			diffs = len(ds)
-		} else {
-			bxDiffs = len(ds)
-		}
+		diffs[route] = len(ds)
+		layers += fmt.Sprintf(", %s %d", route, img[route].Layers)
 	}
-	t.Logf("%s: layers: reference %d, devcache %d, %s %d; reference User %q, devcache.metadata label:\n%s", name, refImg.Layers, img["devcache"].Layers,
-		syntaxRoute, img[syntaxRoute].Layers, refImg.Config.User, refImg.Config.Labels["devcontainer.metadata"])
+	t.Logf("%s: layers: %s; reference User %q, devcache.metadata label:\n%s", name, layers,
+		refImg.Config.User, refImg.Config.Labels["devcontainer.metadata"])
 	t.Logf("reference labels: %s", js(refImg.Config.Labels))
 	for _, p := range f.Files {
 		t.Logf("%s in the reference image: %q", p, refImg.Files[p])
 	}
-	return diffs, bxDiffs
+	return diffs
 }
 
 // cmd runs a command in dir with the harness's environment and returns its
