@@ -89,12 +89,33 @@ func TestConformance(t *testing.T) {
 			t.Fatalf("copying the stack's DOCKER_CONFIG: %v\n%s", err, out)
 		}
 	}
-	wg.Add(4)
-	go func() { defer wg.Done(); feErr = pushDockerfileFrontend(ctx, s) }()
-	go func() { defer wg.Done(); syntaxImage, bakeErr = frontendimage.Ensure(ctx, s) }()
-	go func() { defer wg.Done(); eng, engErr = startEngine(ctx, []string{s.Registry, localhost}) }()
-	go func() {
-		defer wg.Done()
+	var (
+		stepsMu sync.Mutex
+		steps   []string
+	)
+	// step runs fn concurrently and records its duration for the log.
+	step := func(name string, fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			fn()
+			stepsMu.Lock()
+			steps = append(steps, fmt.Sprintf("%s %s", name, time.Since(t0).Round(time.Second)))
+			stepsMu.Unlock()
+		}()
+	}
+	step("docker/dockerfile:1.4", func() { feErr = pushDockerfileFrontend(ctx, s) })
+	step("frontend image (bake)", func() {
+		if src := os.Getenv("DEVCACHE_CONFORMANCE_FRONTEND_SRC"); src != "" {
+			// Another source tree's frontend (e.g. an older commit's).
+			syntaxImage, bakeErr = frontendimage.EnsureFrom(ctx, s, src)
+			return
+		}
+		syntaxImage, bakeErr = frontendimage.Ensure(ctx, s)
+	})
+	step("engine", func() { eng, engErr = startEngine(ctx, []string{s.Registry, localhost}) })
+	step("plugin", func() {
 		plugin := filepath.Join(dockerConfig, "cli-plugins", "docker-devcache")
 		if prebuilt := os.Getenv("DEVCACHE_CONFORMANCE_PLUGIN"); prebuilt != "" {
 			// A plugin built elsewhere (e.g. from a commit while the
@@ -112,7 +133,7 @@ func TestConformance(t *testing.T) {
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()
 		plugErr, pluginOutput = err, string(out)
-	}()
+	})
 	wg.Wait()
 	if eng != nil {
 		t.Cleanup(func() {
@@ -172,7 +193,7 @@ func TestConformance(t *testing.T) {
 	if out, err := h.cmdEnv(ctx, h.refEnv, "", "docker", "buildx", "use", s.Builder); err != nil {
 		t.Fatalf("docker buildx use %s (for the engine's endpoint): %v\n%s", s.Builder, err, out)
 	}
-	t.Logf("set-up: %s", time.Since(start).Round(time.Second))
+	t.Logf("set-up: %s (concurrently: %s)", time.Since(start).Round(time.Second), strings.Join(steps, ", "))
 
 	var results []result
 	for _, name := range names {

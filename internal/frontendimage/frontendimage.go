@@ -9,9 +9,11 @@ package frontendimage
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,8 +21,8 @@ import (
 	"github.com/devcache/devcache/internal/stack"
 )
 
-// Repo is the repository and tag the image is pushed to in the stack's
-// registry.
+// Repo is the repository and tag the image of this module is pushed to in
+// the stack's registry.
 const Repo = "devcache/frontend:test"
 
 // bakeTimeout bounds the bake: a cold builder compiles the frontend with
@@ -35,33 +37,50 @@ type build struct {
 
 var (
 	mu     sync.Mutex
-	builds = map[string]*build{} // by registry
+	builds = map[string]*build{} // by registry and source tree
 )
 
-// Ensure builds and pushes the frontend image to s's registry on its first
-// call for that registry and returns the image's reference
+// Ensure builds this module's frontend image and pushes it to s's registry
+// on its first call for that registry, and returns the image's reference
 // (<registry>/Repo), to put after `// syntax=`. Later calls, also
 // concurrent ones, wait for and share the first call's result, error
 // included.
 func Ensure(ctx context.Context, s *stack.Stack) (string, error) {
-	mu.Lock()
-	b, ok := builds[s.Registry]
-	if !ok {
-		b = &build{}
-		builds[s.Registry] = b
-	}
-	mu.Unlock()
-	b.once.Do(func() { b.ref, b.err = bake(ctx, s) })
-	return b.ref, b.err
-}
-
-// bake runs `docker buildx bake frontend --push` from the module root with
-// a private copy of the stack's DOCKER_CONFIG (its buildx builder).
-func bake(ctx context.Context, s *stack.Stack) (string, error) {
 	root, err := stack.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
+	return ensure(ctx, s, root, Repo)
+}
+
+// EnsureFrom is Ensure for another source tree of devcache (e.g. an older
+// commit's, to show what a test catches), pushed as
+// devcache/frontend:test-<hash of src>.
+func EnsureFrom(ctx context.Context, s *stack.Stack, src string) (string, error) {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return ensure(ctx, s, abs, fmt.Sprintf("%s-%x", Repo, sum[:6]))
+}
+
+func ensure(ctx context.Context, s *stack.Stack, root, repo string) (string, error) {
+	key := s.Registry + "\x00" + root
+	mu.Lock()
+	b, ok := builds[key]
+	if !ok {
+		b = &build{}
+		builds[key] = b
+	}
+	mu.Unlock()
+	b.once.Do(func() { b.ref, b.err = bake(ctx, s, root, repo) })
+	return b.ref, b.err
+}
+
+// bake runs `docker buildx bake frontend --push` in root with a private
+// copy of the stack's DOCKER_CONFIG (its buildx builder).
+func bake(ctx context.Context, s *stack.Stack, root, repo string) (string, error) {
 	goRef, err := goimage.Ensure(ctx, s.Registry, s.Ref("busybox:latest"))
 	if err != nil {
 		return "", fmt.Errorf("frontend image: the Go builder image: %w", err)
@@ -74,7 +93,7 @@ func bake(ctx context.Context, s *stack.Stack) (string, error) {
 	if out, err := exec.CommandContext(ctx, "cp", "-a", s.DockerConfig+"/.", dc).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("frontend image: copying the stack's DOCKER_CONFIG %s: %v\n%s", s.DockerConfig, err, out)
 	}
-	ref := s.Ref(Repo)
+	ref := s.Ref(repo)
 	ctx, cancel := context.WithTimeout(ctx, bakeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "docker", "buildx", "bake", "frontend",
