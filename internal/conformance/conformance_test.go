@@ -272,25 +272,7 @@ func (h *harness) run(ctx context.Context, t *testing.T, name, raw string, res *
 		syntaxRoute: h.s.Ref("bx/" + name + ":1"),
 	}
 
-	// The reference (its own Dockerfile, a Docker engine and node) runs
-	// alongside devcache's two builds, which run one after the other: the
-	// second mostly finds the first's layers in the builder's cache.
-	var ref, ours, bx outcome
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ref = timed(func() (string, error) {
-			return h.cmdEnv(ctx, h.refEnv, ws["reference"], "node", h.cli, "build", "--workspace-folder", ws["reference"], "--image-name", images["reference"], "--push")
-		})
-	}()
-	ours = timed(func() (string, error) {
-		return h.cmd(ctx, ws["devcache"], "docker", "devcache", "build", "--push", "-t", images["devcache"], "--progress", "plain")
-	})
-	bx = timed(func() (string, error) {
-		return h.cmd(ctx, ws[syntaxRoute], "docker", buildxArgs(f, config, ws[syntaxRoute], images[syntaxRoute])...)
-	})
-	wg.Wait()
+	ref, ours, bx := h.buildAll(ctx, f, ws, images, config)
 	res.ref, res.ours, res.bx = ref.took, ours.took, bx.took
 	if os.Getenv("DEVCACHE_CONFORMANCE_VERBOSE") != "" {
 		t.Logf("reference output:\n%s\ndevcache output:\n%s\n%s output:\n%s", tail(ref.out), tail(ours.out), syntaxRoute, tail(bx.out))
@@ -348,6 +330,29 @@ func checkGap(t *testing.T, f *fixture, bx outcome) {
 	default:
 		t.Logf("%s: the declared gap (%s): %s", syntaxRoute, f.BuildxGap.Why, lastLines(bx.out, 1))
 	}
+}
+
+// buildAll runs the three builds of a fixture. The reference (its own
+// Dockerfile, a Docker engine and node) runs alongside devcache's two
+// builds, which run one after the other: the second mostly finds the
+// first's layers in the builder's cache.
+func (h *harness) buildAll(ctx context.Context, f *fixture, ws, images map[string]string, config string) (ref, ours, bx outcome) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ref = timed(func() (string, error) {
+			return h.cmdEnv(ctx, h.refEnv, ws["reference"], "node", h.cli, "build", "--workspace-folder", ws["reference"], "--image-name", images["reference"], "--push")
+		})
+	}()
+	ours = timed(func() (string, error) {
+		return h.cmd(ctx, ws["devcache"], "docker", "devcache", "build", "--push", "-t", images["devcache"], "--progress", "plain")
+	})
+	bx = timed(func() (string, error) {
+		return h.cmd(ctx, ws[syntaxRoute], "docker", buildxArgs(f, config, ws[syntaxRoute], images[syntaxRoute])...)
+	})
+	wg.Wait()
+	return ref, ours, bx
 }
 
 // prepare pushes the fixture's base images, publishes its feature
