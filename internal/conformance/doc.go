@@ -3,7 +3,7 @@
 // (@devcontainers/cli, pinned in hack/conformance.RefCLIVersion).
 //
 // For every fixture under testdata/conformance, the tests build the
-// workspace twice, pushing both images to the local stack's registry:
+// workspace three times, pushing the images to the local stack's registry:
 //
 //   - with the reference CLI, which needs a Docker engine (Debian's
 //     docker.io, started privately for the test binary with its own data
@@ -11,11 +11,15 @@
 //     the current builder, and BuildKit's Dockerfile frontend in the local
 //     registry as docker/dockerfile:1.4 (built once per machine from the
 //     pinned BuildKit module);
-//   - with `docker devcache build --push` (the plugin from this module).
+//   - with `docker devcache build --push` (the plugin from this module);
+//   - with `docker buildx build --push` on a copy of the config with a
+//     `// syntax=` line naming devcache's frontend image, built by `docker
+//     buildx bake` (package frontendimage), with the fixture's build args
+//     and DEVCACHE_WORKSPACE_FOLDER.
 //
-// Then they compare the two images from the registry: config Env, User,
-// WorkingDir, Entrypoint, Cmd and Labels (devcontainer.metadata byte for
-// byte), and the contents of the files the fixture names (what features
+// Then they compare devcache's two images with the reference's from the
+// registry: config Env, User, WorkingDir, Entrypoint, Cmd and Labels
+// (devcontainer.metadata byte for byte), and the contents of the files the fixture names (what features
 // wrote, and /tmp/dev-container-features/devcontainer-features.builtin.env).
 // Intended deviations from the reference are declared per fixture and
 // asserted as corrected; README.md lists them.

@@ -36,7 +36,7 @@ import (
 // (user, metadata label), which only matters when the base has them.
 type fixture struct {
 	Description string `json:"description"`
-	// Files are compared between the two images. Each must exist in the
+	// Files are compared between the images. Each must exist in the
 	// reference image unless it is also listed in Absent (then it must
 	// exist in neither).
 	Files  []string `json:"files"`
@@ -56,8 +56,8 @@ type fixture struct {
 		Src  string `json:"src"`
 		Path string `json:"path"`
 	} `json:"tarballs"`
-	// Fail: both builds must fail, both outputs must contain Marker and
-	// devcache's error must name Feature.
+	// Fail: all three builds must fail, every output must contain Marker
+	// and the final error line of devcache's two routes must name Feature.
 	Fail *struct {
 		Feature string `json:"feature"`
 		Marker  string `json:"marker"`
@@ -69,6 +69,14 @@ type fixture struct {
 	// `--build-arg DEVCACHE_WORKSPACE_FOLDER=<workspace>`. The reference and
 	// `docker devcache build` read the environment directly.
 	BuildArgs []string `json:"buildArgs"`
+	// BuildxGap declares that the `docker buildx build` route cannot build
+	// the fixture yet: that build must fail with output containing Error
+	// (README.md explains Why); its image is not compared. When the build
+	// succeeds the test fails, asking to remove the declaration.
+	BuildxGap *struct {
+		Error string `json:"error"`
+		Why   string `json:"why"`
+	} `json:"buildxGap"`
 	// Deviations are intended differences in the final Env: the reference
 	// has Reference, devcache has Devcache (README.md explains each).
 	Deviations []deviation `json:"deviations"`

@@ -43,9 +43,10 @@ func readImage(ref string, files []string) (*built, error) {
 	return b, nil
 }
 
-// diff lists the differences between the reference image and ours, after
-// applying the declared deviations (which must hold exactly).
-func diff(ref, ours *built, devs []deviation) []string {
+// diff lists the differences between the reference image and ours (built
+// by route), after applying the declared deviations (which must hold
+// exactly).
+func diff(ref, ours *built, route string, devs []deviation) []string {
 	var out []string
 	refEnv, ourEnv := slices.Clone(ref.Config.Env), slices.Clone(ours.Config.Env)
 	for _, d := range devs {
@@ -55,29 +56,29 @@ func diff(ref, ours *built, devs []deviation) []string {
 		}
 		got = lookupEnv(ourEnv, d.Env)
 		if got != d.Devcache {
-			out = append(out, fmt.Sprintf("deviation %s: devcache has %s=%q, want the corrected %q", d.Env, d.Env, got, d.Devcache))
+			out = append(out, fmt.Sprintf("deviation %s: %s has %s=%q, want the corrected %q", d.Env, route, d.Env, got, d.Devcache))
 		}
 		refEnv = setEnv(refEnv, d.Env, "<deviation>")
 		ourEnv = setEnv(ourEnv, d.Env, "<deviation>")
 	}
 	if !slices.Equal(refEnv, ourEnv) {
-		out = append(out, fmt.Sprintf("Env:\n  reference %s\n  devcache  %s", js(refEnv), js(ourEnv)))
+		out = append(out, fmt.Sprintf("Env:\n  reference %s\n  %-9s %s", js(refEnv), route, js(ourEnv)))
 	}
 	if ref.Config.User != ours.Config.User {
-		out = append(out, fmt.Sprintf("User: reference %q, devcache %q", ref.Config.User, ours.Config.User))
+		out = append(out, fmt.Sprintf("User: reference %q, %s %q", ref.Config.User, route, ours.Config.User))
 	}
 	if ref.Config.WorkingDir != ours.Config.WorkingDir {
-		out = append(out, fmt.Sprintf("WorkingDir: reference %q, devcache %q", ref.Config.WorkingDir, ours.Config.WorkingDir))
+		out = append(out, fmt.Sprintf("WorkingDir: reference %q, %s %q", ref.Config.WorkingDir, route, ours.Config.WorkingDir))
 	}
 	if !slices.Equal(ref.Config.Entrypoint, ours.Config.Entrypoint) {
-		out = append(out, fmt.Sprintf("Entrypoint: reference %s, devcache %s", js(ref.Config.Entrypoint), js(ours.Config.Entrypoint)))
+		out = append(out, fmt.Sprintf("Entrypoint: reference %s, %s %s", js(ref.Config.Entrypoint), route, js(ours.Config.Entrypoint)))
 	}
 	if !slices.Equal(ref.Config.Cmd, ours.Config.Cmd) {
-		out = append(out, fmt.Sprintf("Cmd: reference %s, devcache %s", js(ref.Config.Cmd), js(ours.Config.Cmd)))
+		out = append(out, fmt.Sprintf("Cmd: reference %s, %s %s", js(ref.Config.Cmd), route, js(ours.Config.Cmd)))
 	}
 	const meta = "devcontainer.metadata"
 	if a, b := ref.Config.Labels[meta], ours.Config.Labels[meta]; a != b {
-		out = append(out, fmt.Sprintf("label %s (byte for byte):\n  reference %s\n  devcache  %s", meta, a, b))
+		out = append(out, fmt.Sprintf("label %s (byte for byte):\n  reference %s\n  %-9s %s", meta, a, route, b))
 	}
 	keys := map[string]bool{}
 	for k := range ref.Config.Labels {
@@ -93,7 +94,7 @@ func diff(ref, ours *built, devs []deviation) []string {
 		a, okA := ref.Config.Labels[k]
 		b, okB := ours.Config.Labels[k]
 		if a != b || okA != okB {
-			out = append(out, fmt.Sprintf("label %s: reference %s, devcache %s", k, labelStr(a, okA), labelStr(b, okB)))
+			out = append(out, fmt.Sprintf("label %s: reference %s, %s %s", k, labelStr(a, okA), route, labelStr(b, okB)))
 		}
 	}
 	var files []string
@@ -103,7 +104,7 @@ func diff(ref, ours *built, devs []deviation) []string {
 	sort.Strings(files)
 	for _, f := range files {
 		if ref.Files[f] != ours.Files[f] {
-			out = append(out, fmt.Sprintf("file %s:\n  reference %q\n  devcache  %q", f, ref.Files[f], ours.Files[f]))
+			out = append(out, fmt.Sprintf("file %s:\n  reference %q\n  %-9s %q", f, ref.Files[f], route, ours.Files[f]))
 		}
 	}
 	return out

@@ -9,11 +9,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/devcache/devcache/internal/goimage"
+	"github.com/devcache/devcache/internal/frontendimage"
 	"github.com/devcache/devcache/internal/imagetest"
 	"github.com/devcache/devcache/internal/stack"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -63,40 +62,15 @@ func dockerEnv(t testing.TB, s *stack.Stack) (env []string, dockerConfig string)
 	return []string{"DOCKER_CONFIG=" + dc, "BUILDX_NO_DEFAULT_ATTESTATIONS=1", "PATH=" + s.BinDir + ":" + os.Getenv("PATH")}, dc
 }
 
-var (
-	frontendOnce sync.Once
-	frontendRef  string
-	frontendErr  string
-)
-
-// frontendImage builds the frontend image with `docker buildx bake` (the
-// Go builder stage pointed at a Go image made from this machine's
-// toolchain) and pushes it to the stack's registry, once per test binary.
+// frontendImage is the bake-built frontend image in the stack's registry,
+// built once per test binary (package frontendimage).
 func frontendImage(t testing.TB, s *stack.Stack) string {
 	t.Helper()
-	frontendOnce.Do(func() {
-		ctx := context.Background()
-		goRef, err := goimage.Ensure(ctx, s.Registry, s.Ref("busybox:latest"))
-		if err != nil {
-			frontendErr = err.Error()
-			return
-		}
-		ref := s.Ref("devcache/frontend:e2e")
-		env, _ := dockerEnv(t, s)
-		out, errOut, err := runErr(moduleRoot(t), env, "docker", "buildx", "bake", "frontend",
-			"--set", "frontend.args.GO_IMAGE="+goRef,
-			"--set", "frontend.tags="+ref,
-			"--push", "--progress", "plain")
-		if err != nil {
-			frontendErr = "docker buildx bake frontend: " + err.Error() + "\n" + out + errOut
-			return
-		}
-		frontendRef = ref
-	})
-	if frontendErr != "" {
-		t.Fatal(frontendErr)
+	ref, err := frontendimage.Ensure(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return frontendRef
+	return ref
 }
 
 // imageConfig reads the config of ref from the registry.
