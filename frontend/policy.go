@@ -124,17 +124,3 @@ func checkPolicy(p *policy.Policy, pl *plan.Plan) error {
 	return nil
 }
 
-// checkFeatureRef applies the policy to a feature reference before
-// anything is fetched for it, naming the feature as written.
-func checkFeatureRef(p *policy.Policy, ref *features.Ref) error {
-	if p.Empty() {
-		return nil
-	}
-	switch ref.Kind {
-	case features.KindOCI:
-		return p.CheckFeature(ref.UserFeatureID, ref.OCI.Registry+"/"+ref.OCI.Path, false)
-	case features.KindTarball:
-		return p.CheckFeature(ref.UserFeatureID, ref.TarballURL, false)
-	}
-	return p.CheckFeature(ref.UserFeatureID, "", true)
-}

@@ -66,7 +66,7 @@ func newGatewayResolver(bc *dockerui.Client, bctx *buildCtx) *gatewayResolver {
 
 // Resolve implements features.Resolver.
 func (g *gatewayResolver) Resolve(ctx context.Context, ref *features.Ref, pin string) (*features.Source, error) {
-	if err := checkFeatureRef(g.allow, ref); err != nil {
+	if err := g.allow.CheckFeatureRef(ref); err != nil {
 		return nil, err
 	}
 	switch ref.Kind {

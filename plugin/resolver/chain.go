@@ -79,21 +79,10 @@ func (r *policyResolver) ResolveImage(ctx context.Context, ref, platform string)
 }
 
 func (r *policyResolver) Resolve(ctx context.Context, ref *features.Ref, pin string) (*features.Source, error) {
-	if err := checkFeature(r.policy, ref); err != nil {
+	if err := r.policy.CheckFeatureRef(ref); err != nil {
 		return nil, err
 	}
 	return r.Resolver.Resolve(ctx, ref, pin)
-}
-
-// checkFeature applies the policy to a feature reference.
-func checkFeature(p *policy.Policy, ref *features.Ref) error {
-	switch ref.Kind {
-	case features.KindOCI:
-		return p.CheckFeature(ref.UserFeatureID, ref.OCI.Registry+"/"+ref.OCI.Path, false)
-	case features.KindTarball:
-		return p.CheckFeature(ref.UserFeatureID, ref.TarballURL, false)
-	}
-	return p.CheckFeature(ref.UserFeatureID, "", true)
 }
 
 // pinnedImages remembers what a digest-pinned image reference resolves to,

@@ -93,7 +93,7 @@ func (r *layoutResolver) ResolveImage(ctx context.Context, ref, platform string)
 }
 
 func (r *layoutResolver) Resolve(ctx context.Context, ref *features.Ref, pin string) (*features.Source, error) {
-	if err := checkFeature(r.policy, ref); err != nil {
+	if err := r.policy.CheckFeatureRef(ref); err != nil {
 		return nil, err
 	}
 	if ref.Kind == features.KindOCI && pin == "" && ref.OCI.Digest == "" && ref.OCI.Tag != "" {
