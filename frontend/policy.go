@@ -123,4 +123,3 @@ func checkPolicy(p *policy.Policy, pl *plan.Plan) error {
 	}
 	return nil
 }
-
