@@ -1,6 +1,8 @@
 package frontend
 
 import (
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,17 +189,13 @@ RUN false
 
 // TestOCIAndTarballFeatures builds features published to a registry (as
 // `devcontainer features publish` does) and served as a tarball over https.
+// The tarball is downloaded by buildkitd (which trusts the server, see
+// TestMain), never by the frontend process's own HTTP client.
 func TestOCIAndTarballFeatures(t *testing.T) {
 	s := stacktest.Get(t)
 	reg := resolvetest.StartRegistry(t)
 	files := resolvetest.StartFiles(t)
-	saved := remoteOptions
-	remoteOptions = func() resolve.Options {
-		o := saved()
-		o.HTTPClient = files.Client
-		return o
-	}
-	t.Cleanup(func() { remoteOptions = saved })
+	refuseOwnHTTP(t)
 
 	src := writeTree(t, map[string]string{
 		"hello/devcontainer-feature.json": helloFeature,
@@ -278,3 +276,21 @@ func TestErrorsNameFileFieldOrFeature(t *testing.T) {
 		})
 	}
 }
+
+// refuseOwnHTTP makes the frontend process's own HTTP client fail for the
+// test, so a tarball feature that resolves was fetched through the daemon.
+func refuseOwnHTTP(t *testing.T) {
+	saved := remoteOptions
+	remoteOptions = func() resolve.Options {
+		o := saved()
+		o.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return nil, fmt.Errorf("the frontend must not fetch %s itself", r.URL)
+		})}
+		return o
+	}
+	t.Cleanup(func() { remoteOptions = saved })
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -27,8 +27,8 @@ import (
 // frontend a Plan: images through the BuildKit gateway (the session's
 // credentials, the daemon's mirrors), local features from the build
 // context, OCI features by digest through the daemon (tagDigest says why
-// an unpinned tag is the exception), and tarball features anonymously
-// from the frontend process.
+// an unpinned tag is the exception), and tarball features through the
+// daemon too (downloadTarball), extracted by package resolve.
 type gatewayResolver struct {
 	bc     *dockerui.Client
 	bctx   *buildCtx
@@ -49,19 +49,20 @@ type resolvedImage struct {
 	info   *devcontainer.Image
 }
 
-// remoteOptions configures the frontend's own registry and HTTP access:
-// anonymous, no disk cache (a variable so tests can trust their servers).
+// remoteOptions configures the frontend's own registry access: anonymous,
+// no disk cache (a variable so tests can trust their servers). Tarball
+// features do not use its HTTP client: newGatewayResolver downloads them
+// through the daemon.
 var remoteOptions = func() resolve.Options {
 	return resolve.Options{Keychain: authn.NewMultiKeychain()}
 }
 
 func newGatewayResolver(bc *dockerui.Client, bctx *buildCtx) *gatewayResolver {
-	return &gatewayResolver{
-		bc:     bc,
-		bctx:   bctx,
-		remote: resolve.New(remoteOptions()),
-		images: map[string]*resolvedImage{},
-	}
+	g := &gatewayResolver{bc: bc, bctx: bctx, images: map[string]*resolvedImage{}}
+	o := remoteOptions()
+	o.Download = g.downloadTarball
+	g.remote = resolve.New(o)
+	return g
 }
 
 // Resolve implements features.Resolver.

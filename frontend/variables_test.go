@@ -237,17 +237,23 @@ func TestCallOutlineListsLocalEnv(t *testing.T) {
 func TestPluginAndFrontendPlansAgree(t *testing.T) {
 	s := stacktest.Get(t)
 	ctx := context.Background()
-	// An OCI feature resolved from its tag, and a local feature (with a
-	// subfolder and a link) whose content digest the frontend computes
-	// from the build context.
+	// An OCI feature resolved from its tag, a tarball feature (which the
+	// plugin downloads itself and the frontend through the daemon), and a
+	// local feature (with a subfolder and a link) whose content digest the
+	// frontend computes from the build context.
 	reg := resolvetest.StartRegistry(t)
+	files := resolvetest.StartFiles(t)
+	refuseOwnHTTP(t)
 	src := writeTree(t, map[string]string{
 		"world/devcontainer-feature.json": `{"id": "world", "version": "2.0.0"}`,
 		"world/install.sh":                "#!/bin/sh\n",
+		"tar/devcontainer-feature.json":   `{"id": "tar", "version": "1.2.0", "options": {"v": {"type": "string", "default": "d"}}}`,
+		"tar/install.sh":                  "#!/bin/sh\n",
 	})
 	pub := reg.PublishFeature(t, filepath.Join(src, "world"), "features/world", nil, "2", "2.0.0")
+	tarURL := files.Put("/devcontainer-feature-tar.tgz", resolvetest.FeatureTar(t, filepath.Join(src, "tar")))
 	ws := writeTree(t, map[string]string{
-		".devcontainer/devcontainer.json":               strings.Replace(variablesConfig(s, ""), `"features": {`, `"features": {"`+pub.Ref+`": {}, `, 1),
+		".devcontainer/devcontainer.json":               strings.Replace(variablesConfig(s, ""), `"features": {`, `"features": {"`+pub.Ref+`": {}, "`+tarURL+`": {}, `, 1),
 		".devcontainer/hello/devcontainer-feature.json": helloFeature,
 		".devcontainer/hello/install.sh":                helloInstall,
 		".devcontainer/hello/lib/util.sh":               "echo util\n",
@@ -257,7 +263,7 @@ func TestPluginAndFrontendPlansAgree(t *testing.T) {
 	}
 	env := map[string]string{"DEVCACHE_TEST_VAR": `a "quoted" $value`, "DEVCACHE_TEST_EMPTY": ""}
 	res, err := plan.ForWorkspace(ctx, ws, plan.Options{
-		Resolver: resolve.New(resolve.Options{}), Platform: "linux/amd64",
+		Resolver: resolve.New(resolve.Options{HTTPClient: files.Client}), Platform: "linux/amd64",
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 	})
 	if err != nil {
@@ -293,6 +299,9 @@ func TestPluginAndFrontendPlansAgree(t *testing.T) {
 		if f.Source.ContentDigest == "" {
 			t.Errorf("feature %s: no content digest", f.UserFeatureID)
 		}
+	}
+	if !slices.ContainsFunc(got.Features, func(f plan.Feature) bool { return f.Source.URL == tarURL && f.Source.SHA256 != "" }) {
+		t.Errorf("the tarball feature %s is not in the frontend's Plan with its digest: %+v", tarURL, got.Features)
 	}
 	want, have := res.Plan.JSON(), got.JSON()
 	if string(want) != string(have) {

@@ -3,6 +3,7 @@ package resolve
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,8 +25,14 @@ type Options struct {
 	// Transport is the HTTP transport for registries (default
 	// remote.DefaultTransport).
 	Transport http.RoundTripper
-	// HTTPClient downloads tarball features (default http.DefaultClient).
+	// HTTPClient downloads tarball features (default http.DefaultClient)
+	// unless Download is set.
 	HTTPClient *http.Client
+	// Download, when set, fetches a tarball feature's archive instead of
+	// an HTTP GET with HTTPClient (the frontend fetches through BuildKit,
+	// so the daemon's CAs, proxies and network apply). The Client still
+	// bounds the size (MaxDownload), checks the digest and extracts.
+	Download func(ctx context.Context, url string) (io.ReadCloser, error)
 	// CacheDir holds verified blobs by digest; "" disables the disk cache.
 	CacheDir string
 	// Limits bound payloads (default payload.DefaultLimits).

@@ -1,7 +1,12 @@
 package resolve_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,3 +91,43 @@ func TestResolveLocalMissingMetadata(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// TestTarballDownload checks that an injected Download replaces the HTTP
+// GET (the frontend fetches through BuildKit) and that the Client still
+// pins, bounds and extracts what it returns.
+func TestTarballDownload(t *testing.T) {
+	ctx := context.Background()
+	archive := resolvetest.FeatureTar(t, feature(t, `{"id":"w","version":"3"}`))
+	const url = "https://tarballs.invalid/devcontainer-feature-w.tgz"
+	var asked []string
+	download := func(_ context.Context, u string) (io.ReadCloser, error) {
+		asked = append(asked, u)
+		return io.NopCloser(bytes.NewReader(archive)), nil
+	}
+	c := resolve.New(resolve.Options{Download: download})
+	src, err := c.Resolve(ctx, ref(t, url), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(archive)
+	if src.TarballDigest != "sha256:"+hex.EncodeToString(sum[:]) || !src.PayloadMetadata.Has("version") {
+		t.Errorf("source %+v", src)
+	}
+	if len(asked) != 1 || asked[0] != url {
+		t.Errorf("Download called with %q, want once with %s", asked, url)
+	}
+	// A pin the bytes do not match, and a size bound.
+	if _, err := resolve.New(resolve.Options{Download: download}).Resolve(ctx, ref(t, url), "sha256:"+strings.Repeat("0", 64)); err == nil || !strings.Contains(err.Error(), "Digest did not match") {
+		t.Errorf("wrong pin: %v", err)
+	}
+	small := resolve.New(resolve.Options{Download: download, MaxDownload: 10})
+	if _, err := small.Resolve(ctx, ref(t, url), ""); err == nil || !strings.Contains(err.Error(), "larger than 10 bytes") {
+		t.Errorf("MaxDownload: %v", err)
+	}
+	failing := resolve.New(resolve.Options{Download: func(context.Context, string) (io.ReadCloser, error) {
+		return nil, errors.New("refused")
+	}})
+	if _, err := failing.Resolve(ctx, ref(t, url), ""); err == nil || err.Error() != "fetching "+url+": refused" {
+		t.Errorf("failing Download: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,28 +20,9 @@ func (c *Client) resolveTarball(ctx context.Context, ref *features.Ref, pin stri
 		data, _ = c.cacheGet(pin)
 	}
 	if data == nil {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref.TarballURL, nil)
-		if err != nil {
+		var err error
+		if data, err = c.download(ctx, ref.TarballURL); err != nil {
 			return nil, nil, err
-		}
-		req.Header.Set("User-Agent", "devcontainer")
-		resp, err := c.o.HTTPClient.Do(req)
-		if err != nil {
-			return nil, nil, fmt.Errorf("fetching %s: %w", ref.TarballURL, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode > 299 {
-			return nil, nil, fmt.Errorf("fetching %s: %s", ref.TarballURL, resp.Status)
-		}
-		data, err = io.ReadAll(io.LimitReader(resp.Body, c.o.MaxDownload+1))
-		if err != nil {
-			return nil, nil, fmt.Errorf("fetching %s: %w", ref.TarballURL, err)
-		}
-		if int64(len(data)) > c.o.MaxDownload {
-			return nil, nil, fmt.Errorf("%s is larger than %d bytes", ref.TarballURL, c.o.MaxDownload)
-		}
-		if len(data) == 0 {
-			return nil, nil, fmt.Errorf("%s returned no content", ref.TarballURL)
 		}
 	}
 	sum := sha256.Sum256(data)
@@ -59,6 +41,50 @@ func (c *Client) resolveTarball(ctx context.Context, ref *features.Ref, pin stri
 	}
 	src.DepMetadata = src.PayloadMetadata
 	return src, tree, nil
+}
+
+// download reads a tarball feature's archive, bounded by MaxDownload,
+// through Options.Download or else with an HTTP GET.
+func (c *Client) download(ctx context.Context, url string) ([]byte, error) {
+	get := c.o.Download
+	if get == nil {
+		get = c.httpGet
+	}
+	body, err := get(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", url, err)
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, c.o.MaxDownload+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", url, err)
+	}
+	if int64(len(data)) > c.o.MaxDownload {
+		return nil, fmt.Errorf("%s is larger than %d bytes", url, c.o.MaxDownload)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s returned no content", url)
+	}
+	return data, nil
+}
+
+// httpGet is the default Download: a GET with Options.HTTPClient, sending
+// the reference CLI's User-Agent.
+func (c *Client) httpGet(ctx context.Context, url string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "devcontainer")
+	resp, err := c.o.HTTPClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode > 299 {
+		resp.Body.Close()
+		return nil, errors.New(resp.Status)
+	}
+	return resp.Body, nil
 }
 
 // setPayloadMetadata reads devcontainer-feature.json from the tree.

@@ -310,12 +310,35 @@ func StartFiles(t testing.TB) *Files {
 	return f
 }
 
-// localhostCert is a self-signed certificate for localhost and 127.0.0.1.
+var (
+	certOnce sync.Once
+	certPEM  []byte
+	certPair tls.Certificate
+	certErr  error
+)
+
+// CertPEM is the self-signed certificate (for localhost and 127.0.0.1)
+// every Files server of this process presents: trusting it once, for
+// example through SSL_CERT_DIR before a daemon starts
+// (stacktest.MainTrusting), trusts them all.
+func CertPEM() []byte {
+	certOnce.Do(func() { certPEM, certPair, certErr = newLocalhostCert() })
+	if certErr != nil {
+		panic("resolvetest: " + certErr.Error())
+	}
+	return certPEM
+}
+
+// localhostCert is CertPEM and its key pair.
 func localhostCert(t testing.TB) ([]byte, tls.Certificate) {
 	t.Helper()
+	return CertPEM(), certPair
+}
+
+func newLocalhostCert() ([]byte, tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return nil, tls.Certificate{}, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -331,18 +354,15 @@ func localhostCert(t testing.TB) ([]byte, tls.Certificate) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, tls.Certificate{}, err
 	}
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, tls.Certificate{}, err
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	cert, err := tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return certPEM, cert
+	pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	pair, err := tls.X509KeyPair(pemCert, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
+	return pemCert, pair, err
 }
 
 // Put serves data at path (e.g. "/v1/devcontainer-feature-x.tgz") and

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,39 @@ var (
 // Main runs the tests and then stops the stack if this binary started it.
 // Call it from TestMain; it does not return.
 func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+// MainTrusting is Main for tests whose daemon must trust more TLS
+// certificates (PEM), such as resolvetest's https server for tarball
+// features: they go into a directory put first in SSL_CERT_DIR before the
+// stack starts, so a private stack's buildkitd (and this process) trusts
+// them alongside the system's. A stack attached through DEVCACHE_STACK_DIR
+// keeps its own trust.
+func MainTrusting(m *testing.M, certs ...[]byte) {
+	dir, err := os.MkdirTemp("", "devcache-ca-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "stacktest: %v\n", err)
+		os.Exit(1)
+	}
+	for i, c := range certs {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("cert%d.pem", i)), c, 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "stacktest: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	dirs := dir + ":/etc/ssl/certs"
+	if old := os.Getenv("SSL_CERT_DIR"); old != "" {
+		dirs = dir + ":" + old
+	}
+	os.Setenv("SSL_CERT_DIR", dirs)
+	code := run(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run runs the tests and stops a private stack; it returns the exit code.
+func run(m *testing.M) int {
 	mainCalled = true
 	code := m.Run()
 	if err := shutdown(); err != nil {
@@ -65,7 +99,7 @@ func Main(m *testing.M) {
 	if failure != nil && ciStrict() && code == 0 {
 		code = 1 // make sure a CI run never passes without its stack
 	}
-	os.Exit(code)
+	return code
 }
 
 // Get returns the binary's stack, starting or attaching to it on first use.
