@@ -179,6 +179,10 @@ func TestConformance(t *testing.T) {
 			// For ${localEnv:...} in fixtures.
 			"DEVCACHE_CONFORMANCE_LOCAL=local \"value\" $x",
 			"DEVCACHE_CONFORMANCE_EMPTY=",
+			// The plugin resolves a Dockerfile's # syntax= image on the
+			// client (it is pinned in the Plan): reach docker.io through
+			// the stack's registry, as the builder does.
+			"DEVCACHE_REGISTRY_MIRROR=docker.io=" + s.Registry,
 		},
 		localhost: localhost,
 		files:     files,
