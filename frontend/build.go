@@ -92,10 +92,13 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			st  llb.State
 			img *dockerspec.DockerOCIImage
 		)
-		switch pl.Base.Kind {
-		case devcontainer.KindImage:
+		switch {
+		case pl.Base.Kind == devcontainer.KindImage,
+			pl.Base.Kind == devcontainer.KindCompose && pl.Base.Dockerfile == nil:
 			st, img, err = imageBase(ctx, bc, g, pl, p)
-		case devcontainer.KindDockerfile:
+		case pl.Base.Kind == devcontainer.KindDockerfile,
+			pl.Base.Kind == devcontainer.KindCompose:
+			// A Compose service's build is a Dockerfile build.
 			st, img, err = dockerfileBase(ctx, bc, bctx, pl, p)
 		default:
 			err = fmt.Errorf("%s: %s configs are not supported", pl.ConfigFile, pl.Base.Kind)
