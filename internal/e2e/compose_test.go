@@ -101,13 +101,13 @@ func TestComposeBuildService(t *testing.T) {
 		t.Fatalf("probe after push: exit %d, stdout %q (push: %s)\n%s", code, got, m[1], errOut)
 	}
 	files := imageFiles(t, m[1])
-	want := map[string]string{"flavor": "from-dotenv " + nonce + "\n", "hello.txt": "hello " + nonce + "\n", "feature-user": "nobody\n"}
+	want := map[string]string{"/flavor": "from-dotenv " + nonce + "\n", "/hello.txt": "hello " + nonce + "\n", "/feature-user": "nobody\n"}
 	for f, content := range want {
 		if files[f] != content {
-			t.Errorf("/%s = %q, want %q", f, files[f], content)
+			t.Errorf("%s = %q, want %q", f, files[f], content)
 		}
 	}
-	if _, ok := files["prod"]; ok {
+	if _, ok := files["/prod"]; ok {
 		t.Error("the image has /prod: the service's target was not honoured")
 	}
 	cfg, _ := imageConfig(t, m[1])
@@ -146,7 +146,7 @@ func TestComposeImageService(t *testing.T) {
 	if got, errOut, code := probeExit(t, ws, repo, env); code != 0 || got != "DEVCACHE_CACHED_IMAGE="+m[1]+"\n" {
 		t.Fatalf("probe after push: exit %d, stdout %q (push: %s)\n%s", code, got, m[1], errOut)
 	}
-	if got := imageFiles(t, m[1])["feature-user"]; got != "daemon "+nonce+"\n" {
+	if got := imageFiles(t, m[1])["/feature-user"]; got != "daemon "+nonce+"\n" {
 		t.Errorf("/feature-user = %q", got)
 	}
 	devcache(t, ws, s.BuildkitAddr, env, "build", "--cache-repo", repo, "-o", "type=oci,dest="+filepath.Join(t.TempDir(), "image.tar"), "--progress", "quiet")
