@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -13,6 +15,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/errdefs"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/devcache/devcache/devcontainer"
+	"go.yaml.in/yaml/v4"
 )
 
 // Options are the inputs of Load.
@@ -53,6 +56,9 @@ func Load(ctx context.Context, o Options) (*Service, error) {
 	for i, f := range o.Files {
 		files[i] = filepath.FromSlash(f)
 	}
+	if err := readable(o.Files); err != nil {
+		return nil, err
+	}
 	projectDir := filepath.Dir(files[0])
 	po, err := cli.NewProjectOptions(files,
 		cli.WithWorkingDirectory(projectDir),
@@ -85,6 +91,26 @@ func Load(ctx context.Context, o Options) (*Service, error) {
 		return nil, fmt.Errorf("%s: service %q has neither `build` nor `image`; the dev container needs one of them", strings.Join(o.Files, ", "), o.Service)
 	}
 	return out, nil
+}
+
+// readable checks that each Compose file exists and is YAML, so the error
+// names the one file at fault (Compose's loader names none for a syntax
+// error).
+func readable(files []string) error {
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.FromSlash(f))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("Compose file %s not found", f)
+			}
+			return err
+		}
+		var doc any
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return fmt.Errorf("%s: invalid YAML: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // loadError names the Compose files in a loader error that does not

@@ -108,8 +108,8 @@ func TestLoadErrors(t *testing.T) {
 		{"ok.yml", "nope", []string{"Service 'nope' configured in devcontainer.json not found in Docker Compose configuration", "ok.yml"}},
 		{"empty.yml", "app", []string{"empty.yml", `service "app" has neither`}},
 		{"ok.yml", "inline", []string{"ok.yml", `service "inline"`, "dockerfile_inline"}},
-		{"missing.yml", "app", []string{"missing.yml"}},
-		{"invalid.yml", "app", []string{"invalid.yml", "line 3"}},
+		{"missing.yml", "app", []string{"missing.yml not found"}},
+		{"invalid.yml", "app", []string{"invalid.yml: invalid YAML", "line 3"}},
 	} {
 		_, err := load(t, dir, tc.service, nil, tc.file)
 		if err == nil {

@@ -206,11 +206,16 @@ func TestComposePlanErrors(t *testing.T) {
 	}{
 		{"unknown service", "docker-compose.yml", "services:\n  other:\n    image: x\n", []string{"devcontainer.json:3: dockerComposeFile:", "Service 'app' configured in devcontainer.json not found in Docker Compose configuration"}},
 		{"missing Dockerfile", "docker-compose.yml", "services:\n  app:\n    build: {context: ., dockerfile: Nope}\n", []string{`service "app": build.dockerfile: Dockerfile (`, "Nope) not found."}},
+		{"invalid YAML", "docker-compose.yml", "services:\n  app:\n    image: [unclosed\n", []string{"devcontainer.json:3: dockerComposeFile:", ".devcontainer/docker-compose.yml: invalid YAML:", "line 3"}},
+		{"missing Compose file", "unused.yml", "", []string{"devcontainer.json:3: dockerComposeFile: Compose file ", ".devcontainer/docker-compose.yml not found"}},
 		{"additional_contexts", "docker-compose.yml", "services:\n  app:\n    build:\n      context: .\n      additional_contexts: {x: ../src}\n", []string{"additional_contexts is not supported"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ws := newComposeWorkspace(t)
 			write(t, filepath.Join(ws, ".devcontainer", c.file), c.body)
+			if c.file == "unused.yml" {
+				os.Remove(filepath.Join(ws, ".devcontainer", "docker-compose.yml"))
+			}
 			os.Remove(filepath.Join(ws, ".devcontainer", "docker-compose.extra.yml"))
 			write(t, filepath.Join(ws, ".devcontainer", "docker-compose.extra.yml"), "services: {}\n")
 			_, err := planFor(t, ws, r, plan.Options{Environ: []string{}})
