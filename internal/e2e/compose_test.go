@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 )
 
@@ -150,4 +154,53 @@ func TestComposeImageService(t *testing.T) {
 		t.Errorf("/feature-user = %q", got)
 	}
 	devcache(t, ws, s.BuildkitAddr, env, "build", "--cache-repo", repo, "-o", "type=oci,dest="+filepath.Join(t.TempDir(), "image.tar"), "--progress", "quiet")
+}
+
+// TestComposeLockWarmOffline: lock pins a Compose config's OCI feature;
+// warm stores the service's Dockerfile base and the feature; with their
+// registry gone, build --base-image-cache-dir builds the service and the
+// feature from the warmed directory.
+func TestComposeLockWarmOffline(t *testing.T) {
+	s := stacktest.Get(t)
+	src := resolvetest.StartRegistry(t) // the registry that goes away
+	base := src.Host + "/base/busybox:1"
+	from, _ := name.ParseReference(s.Ref("busybox:latest"))
+	to, _ := name.ParseReference(base)
+	img, err := remote.Image(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(to, img); err != nil {
+		t.Fatal(err)
+	}
+	feat := writeWorkspace(t, map[string]string{
+		"hello/devcontainer-feature.json": `{"id": "hello", "version": "1.0.0"}`,
+		"hello/install.sh":                "#!/bin/sh\nset -e\necho \"hello $_CONTAINER_USER\" > /hello\n",
+	})
+	pub := src.PublishFeature(t, filepath.Join(feat, "hello"), "features/hello", nil, "1")
+	ws := writeWorkspace(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"dockerComposeFile": "compose.yml", "service": "dev", "features": {"` + pub.Ref + `": {}}}`,
+		".devcontainer/compose.yml":       "services:\n  dev:\n    build: .\n    user: ${DEV_USER:-daemon}\n",
+		".devcontainer/Dockerfile":        "FROM " + base + "\nRUN echo built > /built\n",
+	})
+	out, _ := devcache(t, ws, s.BuildkitAddr, nil, "lock")
+	if lock := readFileT(t, filepath.Join(ws, ".devcontainer", "devcontainer-lock.json")); !strings.Contains(string(lock), pub.ManifestDigest) {
+		t.Fatalf("lock (%s) wrote:\n%s", out, lock)
+	}
+	dir := filepath.Join(t.TempDir(), "warm")
+	devcache(t, ws, s.BuildkitAddr, nil, "warm", "--dir", dir)
+
+	src.Close()
+	ref := s.Ref("e2e/compose-offline:1")
+	out, errOut := devcache(t, ws, s.BuildkitAddr, nil, "build", "--base-image-cache-dir", dir, "--push", "-t", ref, "--progress", "plain")
+	if !strings.Contains(out, s.Ref("e2e/compose-offline")+"@sha256:") {
+		t.Errorf("build printed %q", out)
+	}
+	if strings.Contains(errOut, src.Host) && strings.Contains(errOut, "connection refused") {
+		t.Errorf("the build tried the stopped registry:\n%s", lastLines(errOut, 30))
+	}
+	files := imageFiles(t, ref)
+	if files["/built"] != "built\n" || files["/hello"] != "hello daemon\n" {
+		t.Errorf("/built = %q, /hello = %q", files["/built"], files["/hello"])
+	}
 }
