@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,10 +10,13 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
-	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/consts"
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/errdefs"
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/devcache/devcache/devcontainer"
 	"go.yaml.in/yaml/v4"
@@ -30,6 +34,10 @@ type Options struct {
 	// Environ is the environment interpolation sees ("K=V" entries; the
 	// client's own on the plugin route). It wins over .env, as in Compose.
 	Environ []string
+	// ReadFile reads the Compose files and .env by their slash path;
+	// default os.ReadFile. (`extends` of another file is read from disk
+	// by Compose's loader whatever ReadFile is.)
+	ReadFile func(path string) ([]byte, error)
 }
 
 // Service is what of the named service reaches the image.
@@ -46,71 +54,95 @@ type Service struct {
 }
 
 // Load loads the Compose project and returns its service o.Service.
-// Errors name the Compose file (the first one when Compose does not say
+// Errors name the Compose file (all of them when Compose does not say
 // which) and the service.
 func Load(ctx context.Context, o Options) (*Service, error) {
 	if len(o.Files) == 0 {
 		return nil, errors.New("no Compose file given")
 	}
-	files := make([]string, len(o.Files))
-	for i, f := range o.Files {
-		files[i] = filepath.FromSlash(f)
+	if o.ReadFile == nil {
+		o.ReadFile = func(p string) ([]byte, error) { return os.ReadFile(filepath.FromSlash(p)) }
 	}
-	if err := readable(o.Files); err != nil {
+	details, err := configDetails(o)
+	if err != nil {
 		return nil, err
 	}
-	projectDir := filepath.Dir(files[0])
-	po, err := cli.NewProjectOptions(files,
-		cli.WithWorkingDirectory(projectDir),
-		cli.WithEnv(o.Environ),
-		cli.WithEnvFiles(),
-		cli.WithDotEnv,
-		cli.WithProfiles([]string{"*"}),
-		cli.WithResolvedPaths(true),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", strings.Join(o.Files, ", "), err)
-	}
-	project, err := po.LoadProject(ctx)
+	project, err := loader.LoadWithContext(ctx, *details, func(lo *loader.Options) {
+		lo.SetProjectName(loader.NormalizeProjectName(path.Base(details.WorkingDir)), false)
+		lo.Profiles = []string{"*"} // the reference ignores profiles
+		lo.ResolvePaths = true
+	})
 	if err != nil {
 		return nil, loadError(o.Files, err)
 	}
+	return service(project, o)
+}
+
+// service picks o.Service out of the loaded project.
+func service(project *types.Project, o Options) (*Service, error) {
+	files := strings.Join(o.Files, ", ")
 	svc, err := project.GetService(o.Service)
 	if err != nil {
 		if errors.Is(err, errdefs.ErrNotFound) {
-			return nil, fmt.Errorf("Service '%s' configured in devcontainer.json not found in Docker Compose configuration (%s).", o.Service, strings.Join(o.Files, ", "))
+			return nil, fmt.Errorf("Service '%s' configured in devcontainer.json not found in Docker Compose configuration (%s).", o.Service, files)
 		}
-		return nil, fmt.Errorf("%s: service %q: %w", strings.Join(o.Files, ", "), o.Service, err)
+		return nil, fmt.Errorf("%s: service %q: %w", files, o.Service, err)
 	}
 	out := &Service{Name: o.Service, Image: svc.Image, User: svc.User}
 	if svc.Build != nil {
 		if out.Build, err = build(svc.Build); err != nil {
-			return nil, fmt.Errorf("%s: service %q: build: %w", strings.Join(o.Files, ", "), o.Service, err)
+			return nil, fmt.Errorf("%s: service %q: build: %w", files, o.Service, err)
 		}
 	} else if svc.Image == "" {
-		return nil, fmt.Errorf("%s: service %q has neither `build` nor `image`; the dev container needs one of them", strings.Join(o.Files, ", "), o.Service)
+		return nil, fmt.Errorf("%s: service %q has neither `build` nor `image`; the dev container needs one of them", files, o.Service)
 	}
 	return out, nil
 }
 
-// readable checks that each Compose file exists and is YAML, so the error
-// names the one file at fault (Compose's loader names none for a syntax
-// error).
-func readable(files []string) error {
-	for _, f := range files {
-		data, err := os.ReadFile(filepath.FromSlash(f))
+// configDetails reads the Compose files (each checked to be YAML, so an
+// error names the one at fault) and the environment as docker compose
+// does: the given environment, then the project directory's .env for what
+// it does not set.
+func configDetails(o Options) (*types.ConfigDetails, error) {
+	d := &types.ConfigDetails{WorkingDir: path.Dir(o.Files[0]), Environment: types.NewMapping(o.Environ)}
+	for _, f := range o.Files {
+		data, err := o.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("Compose file %s not found", f)
+		}
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("Compose file %s not found", f)
-			}
-			return err
+			return nil, err
 		}
 		var doc any
 		if err := yaml.Unmarshal(data, &doc); err != nil {
-			return fmt.Errorf("%s: invalid YAML: %w", f, err)
+			return nil, fmt.Errorf("%s: invalid YAML: %w", f, err)
 		}
+		d.ConfigFiles = append(d.ConfigFiles, types.ConfigFile{Filename: f, Content: data})
 	}
-	return nil
+	if off, _ := strconv.ParseBool(d.Environment[consts.ComposeDisableDefaultEnvFile]); off {
+		return d, nil
+	}
+	dotEnv := path.Join(d.WorkingDir, ".env")
+	data, err := o.ReadFile(dotEnv)
+	if errors.Is(err, fs.ErrNotExist) {
+		return d, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	envMap := map[string]string{}
+	lookup := func(k string) (string, bool) {
+		if v, ok := d.Environment[k]; ok {
+			return v, true
+		}
+		v, ok := envMap[k]
+		return v, ok
+	}
+	if err := dotenv.ParseWithFormat(bytes.NewReader(data), dotEnv, envMap, lookup, ""); err != nil {
+		return nil, fmt.Errorf("%s: %w", dotEnv, err)
+	}
+	d.Environment.Merge(envMap)
+	return d, nil
 }
 
 // loadError names the Compose files in a loader error that does not

@@ -122,3 +122,25 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+// extends of another file (read from disk by Compose's loader), with the
+// other file's build context relative to that file; .env values may refer
+// to the environment and to earlier .env entries.
+func TestLoadExtendsFile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"dev/compose.yml":       "services:\n  app:\n    extends: {file: ../common/base.yml, service: base}\n    build:\n      args: {B: \"${B}\"}\n",
+		"dev/.env":              "A=${HOME_DIR}/a\nB=${A}/b\n",
+		"common/base.yml":       "services:\n  base:\n    build:\n      context: ctx\n      args: {A: \"${A}\"}\n",
+		"common/ctx/Dockerfile": "FROM scratch\n",
+	})
+	s, err := load(t, dir, "app", []string{"HOME_DIR=/h"}, "dev/compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.ToSlash(dir)
+	if s.Build == nil || s.Build.Context != root+"/common/ctx" || len(s.Build.Args) != 2 ||
+		s.Build.Args[0] != (devcontainer.EnvVar{Name: "A", Value: "/h/a"}) || s.Build.Args[1] != (devcontainer.EnvVar{Name: "B", Value: "/h/a/b"}) {
+		t.Fatalf("build = %+v", s.Build)
+	}
+}
