@@ -14,15 +14,11 @@ import (
 // image config's. It returns the service's `user`, the fallback
 // _CONTAINER_USER. Nothing else of the Compose project reaches the Plan.
 func composeBase(ctx context.Context, ws string, cfg *devcontainer.Config, o Options, platform string) (*Base, string, string, error) {
-	if o.ReadFile != nil {
-		return nil, "", "", cfg.Errorf("dockerComposeFile", "dockerComposeFile",
-			"Docker Compose configs are not supported on the // syntax= frontend (buildx) route yet; build them with docker devcache build, push or probe")
-	}
 	environ := o.Environ
 	if environ == nil {
 		environ = os.Environ()
 	}
-	svc, err := compose.Load(ctx, compose.Options{Files: cfg.Compose.Files, Service: cfg.Compose.Service, Environ: environ})
+	svc, err := compose.Load(ctx, compose.Options{Files: cfg.Compose.Files, Service: cfg.Compose.Service, Environ: environ, ReadFile: o.ReadFile})
 	if err != nil {
 		return nil, "", "", cfg.Errorf("dockerComposeFile", "dockerComposeFile", "%v", err)
 	}

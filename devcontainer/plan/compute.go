@@ -45,7 +45,8 @@ type Options struct {
 	// LookupEnv supplies ${localEnv:…}; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// Environ is the environment ("K=V") Docker Compose files are
-	// interpolated with; default os.Environ().
+	// interpolated with; default os.Environ(). The frontend passes its
+	// build args.
 	Environ []string
 	Lock    LockMode
 	// SkipCustomizations drops feature customizations from the label.
