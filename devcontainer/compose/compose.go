@@ -71,6 +71,9 @@ func Load(ctx context.Context, o Options) (*Service, error) {
 		lo.SetProjectName(loader.NormalizeProjectName(path.Base(details.WorkingDir)), false)
 		lo.Profiles = []string{"*"} // the reference ignores profiles
 		lo.ResolvePaths = true
+		// env_file and label_file feed the container, not the image: not
+		// read (on the // syntax= route they are not on a disk either).
+		lo.SkipResolveEnvironment, lo.SkipResolveLabels = true, true
 	})
 	if err != nil {
 		return nil, loadError(o.Files, err)
