@@ -86,7 +86,7 @@ services:
 // container's, not the image's) are not read.
 func TestLoadImageService(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, map[string]string{"docker-compose.yml": "services:\n  app:\n    image: ${IMG:-alpine:3.20}\n    user: node\n    env_file: [not-here.env]\n    label_file: not-here.labels\n"})
+	write(t, dir, map[string]string{"docker-compose.yml": "services:\n  app:\n    image: ${IMG:-alpine:3.20}\n    user: node\n    env_file: [{path: not-here.env, required: true}]\n    label_file: not-here.labels\n"})
 	s, err := load(t, dir, "app", []string{"IMG=busybox:1"}, "docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)
