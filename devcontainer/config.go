@@ -38,6 +38,8 @@ type Config struct {
 
 	// Build is the Dockerfile build (KindDockerfile only).
 	Build *Build
+	// Compose names the Compose files and service (KindCompose only).
+	Compose *Compose
 	// Features are the entries of `features`, in config order, with
 	// substituted values.
 	Features []Feature
@@ -134,8 +136,9 @@ func ParseAt(file, absPath string, data []byte, vars *Variables) (*Config, error
 		return nil, &Error{File: file, Err: errors.New("No image information specified in devcontainer.json.")}
 	}
 	if c.Kind == KindCompose {
-		return nil, &Error{File: file, Line: raw.Line("dockerComposeFile"), Field: "dockerComposeFile",
-			Err: errors.New("Docker Compose configs are not supported yet; use an image or a Dockerfile")}
+		if c.Compose, err = c.parseCompose(); err != nil {
+			return nil, err
+		}
 	}
 	if s, ok := c.Substituted.Get("image"); ok {
 		str, isStr := s.(string)

@@ -132,8 +132,10 @@ func TestKindsAndErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		`{}`:                                   "devcontainer.json: No image information specified in devcontainer.json.",
 		`[]`:                                   "devcontainer.json: Dev container config (/ws/.devcontainer/devcontainer.json) must contain a JSON object literal.",
-		"{\n\"dockerComposeFile\": \"x.yml\"}": "devcontainer.json:2: dockerComposeFile: Docker Compose configs are not supported yet; use an image or a Dockerfile",
-		"{\"image\": \"x\",\n\"features\": {\"a\": [1]}}": `devcontainer.json:2: features.a: must be an options object, a version string or a boolean`,
+		"{\n\"dockerComposeFile\": \"x.yml\"}": "devcontainer.json:2: dockerComposeFile: a Docker Compose config needs `service`",
+		"{\n\"dockerComposeFile\": [], \"service\": \"a\"}":  "devcontainer.json:2: dockerComposeFile: must be a Compose file's path or a non-empty array",
+		"{\n\"dockerComposeFile\": [1], \"service\": \"a\"}": "devcontainer.json:2: dockerComposeFile[0]: must be a non-empty string",
+		"{\"image\": \"x\",\n\"features\": {\"a\": [1]}}":    `devcontainer.json:2: features.a: must be an options object, a version string or a boolean`,
 		"{\"image\": 1}":                 "devcontainer.json:1: image: must be a string",
 		"{\n\"image\": \"x\"\n\"b\": 1}": "devcontainer.json:3: ",
 	} {
@@ -142,8 +144,18 @@ func TestKindsAndErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %s", src, err, want)
 		}
 	}
+	// Compose files resolve against the config's folder, in order.
+	c := parse(t, `{"dockerComposeFile":["../docker-compose.yml","x.yml"],"service":"app","image":"ignored"}`, nil)
+	if c.Kind != KindCompose || c.Compose == nil || c.Compose.Service != "app" ||
+		strings.Join(c.Compose.Files, " ") != "/ws/docker-compose.yml /ws/.devcontainer/x.yml" {
+		t.Errorf("compose: %+v", c.Compose)
+	}
+	c = parse(t, `{"dockerComposeFile":"dc.yml","service":"app"}`, nil)
+	if c.Compose == nil || len(c.Compose.Files) != 1 || c.Compose.Files[0] != "/ws/.devcontainer/dc.yml" {
+		t.Errorf("compose string: %+v", c.Compose)
+	}
 	// Dockerfile wins over image; the context defaults to the Dockerfile's folder.
-	c := parse(t, `{"image":"tag","build":{"dockerfile":"../docker/Dockerfile","args":{"A":"1","N":2},"target":"dev","cacheFrom":"x"}}`, nil)
+	c = parse(t, `{"image":"tag","build":{"dockerfile":"../docker/Dockerfile","args":{"A":"1","N":2},"target":"dev","cacheFrom":"x"}}`, nil)
 	if c.Kind != KindDockerfile || c.Build.Path != "/ws/docker/Dockerfile" || c.Build.Context != "/ws/docker" || c.Build.Target != "dev" ||
 		len(c.Build.Args) != 2 || c.Build.Args[1].Value != "2" || c.Build.CacheFrom[0] != "x" {
 		t.Errorf("build: %+v", c.Build)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -92,10 +93,13 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			st  llb.State
 			img *dockerspec.DockerOCIImage
 		)
-		switch pl.Base.Kind {
-		case devcontainer.KindImage:
+		switch {
+		case pl.Base.Kind == devcontainer.KindImage,
+			pl.Base.Kind == devcontainer.KindCompose && pl.Base.Dockerfile == nil:
 			st, img, err = imageBase(ctx, bc, g, pl, p)
-		case devcontainer.KindDockerfile:
+		case pl.Base.Kind == devcontainer.KindDockerfile,
+			pl.Base.Kind == devcontainer.KindCompose:
+			// A Compose service's build is a Dockerfile build.
 			st, img, err = dockerfileBase(ctx, bc, bctx, pl, p)
 		default:
 			err = fmt.Errorf("%s: %s configs are not supported", pl.ConfigFile, pl.Base.Kind)
@@ -208,6 +212,7 @@ func planFor(ctx context.Context, plans []*plan.Plan, cfg *devcontainer.Config, 
 		Resolver: g,
 		Platform: want,
 		ReadFile: func(p string) ([]byte, error) { return bctx.readFile(ctx, p) },
+		Environ:  buildArgEnv(bctx.bc.BuildArgs),
 	})
 	if err != nil {
 		return nil, err
@@ -228,7 +233,7 @@ func parseInContext(ctx context.Context, bctx *buildCtx, filename string, data [
 	if filename == ".devcontainer.json" {
 		rel = filename
 	}
-	needsLocation := cfg.Kind == devcontainer.KindDockerfile
+	needsLocation := cfg.Kind == devcontainer.KindDockerfile || cfg.Kind == devcontainer.KindCompose
 	for _, f := range cfg.Features {
 		if strings.HasPrefix(f.Key, "./") || strings.HasPrefix(f.Key, "../") {
 			needsLocation = true
@@ -256,4 +261,16 @@ func sourceDateEpoch(args map[string]string) (*time.Time, error) {
 	}
 	t := time.Unix(sec, 0).UTC()
 	return &t, nil
+}
+
+// buildArgEnv is the environment a Compose config is interpolated with on
+// this route: the build args, as ${localEnv:…} reads them (`--build-arg
+// NAME` sends the client's variable).
+func buildArgEnv(args map[string]string) []string {
+	env := make([]string, 0, len(args))
+	for k, v := range args {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env
 }

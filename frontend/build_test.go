@@ -245,6 +245,10 @@ func TestErrorsNameFileFieldOrFeature(t *testing.T) {
 			".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile", "context": "../.."}}`,
 			".devcontainer/Dockerfile":        "FROM " + base + "\n",
 		}, []string{"build.context", "outside the build context"}, "", ""},
+		{"compose-unknown-service", map[string]string{
+			".devcontainer/devcontainer.json":  `{"dockerComposeFile": "docker-compose.yml", "service": "app"}`,
+			".devcontainer/docker-compose.yml": "services:\n  other:\n    image: " + base + "\n",
+		}, []string{"devcontainer.json:1: dockerComposeFile:", "Service 'app' configured in devcontainer.json not found in Docker Compose configuration"}, "", ""},
 		{"unreachable-oci-feature", map[string]string{".devcontainer/devcontainer.json": `{"image": "` + base + `", "features": {"localhost:1/nope/feature:1": {}}}`},
 			[]string{"localhost:1/nope/feature:1"}, "", ""},
 		{"feature-fails", map[string]string{

@@ -3,7 +3,6 @@ package frontend
 import (
 	"context"
 
-	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/features"
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/internal/policy"
@@ -94,7 +93,7 @@ func checkPolicy(p *policy.Policy, pl *plan.Plan) error {
 	}
 	if img := pl.Base.Image; img != nil && img.Ref != "" {
 		kind := policy.KindImage
-		if pl.Base.Kind == devcontainer.KindDockerfile {
+		if pl.Base.Dockerfile != nil {
 			kind = policy.KindDockerfile
 		}
 		if err := p.CheckImage(kind, img.Ref); err != nil {

@@ -44,7 +44,11 @@ type Options struct {
 	Platform string
 	// LookupEnv supplies ${localEnv:…}; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	Lock      LockMode
+	// Environ is the environment ("K=V") Docker Compose files are
+	// interpolated with; default os.Environ(). The frontend passes its
+	// build args.
+	Environ []string
+	Lock    LockMode
 	// SkipCustomizations drops feature customizations from the label.
 	SkipCustomizations bool
 	// ReadFile reads the config's neighbours (lockfile, Dockerfile) by
@@ -107,7 +111,10 @@ func ForConfig(ctx context.Context, ws string, cfg *devcontainer.Config, o Optio
 	res := &Result{Plan: p, Config: cfg}
 
 	// The base image: its user and metadata entries.
-	var baseImage *devcontainer.Image
+	var (
+		baseImage   *devcontainer.Image
+		serviceUser string // a Compose service's user
+	)
 	switch cfg.Kind {
 	case devcontainer.KindImage:
 		img, err := o.Resolver.ResolveImage(ctx, cfg.Image, platform)
@@ -125,6 +132,13 @@ func ForConfig(ctx context.Context, ws string, cfg *devcontainer.Config, o Optio
 		p.Base.Image = img
 		baseImage = img
 		p.ImageUser = user
+	case devcontainer.KindCompose:
+		base, user, svcUser, err := composeBase(ctx, wsSlash, cfg, o, platform)
+		if err != nil {
+			return nil, err
+		}
+		p.Base = *base
+		baseImage, p.ImageUser, serviceUser = base.Image, user, svcUser
 	}
 	if cfg.Kind == devcontainer.KindImage {
 		p.ImageUser = baseImage.User
@@ -205,7 +219,7 @@ func ForConfig(ctx context.Context, ws string, cfg *devcontainer.Config, o Optio
 			subst = append(subst, in.Entry)
 		}
 		subst = append(subst, cfg.SubstitutedMetadataEntry())
-		users := features.ContainerUsers(subst, "", p.ImageUser)
+		users := features.ContainerUsers(subst, serviceUser, p.ImageUser)
 		p.Users = &users
 		p.BuiltinEnv = users.BuiltinEnv()
 		p.HomesScript = users.BuiltinHomesScript()

@@ -7,33 +7,44 @@ import (
 	"github.com/devcache/devcache/devcontainer"
 )
 
-// dockerfileBase reads the Dockerfile of a Dockerfile config. The base image
-// and the user are found by the reference's static analysis when it can be
-// done without building.
+// buildErrorf makes an error about a field of a Dockerfile build
+// ("dockerfile", "context"), in the terms of the config kind it came from.
+type buildErrorf func(field, format string, args ...any) error
+
+// dockerfileBase reads the Dockerfile of a Dockerfile config.
 func dockerfileBase(ctx context.Context, ws string, cfg *devcontainer.Config, o Options, platform string) (*Dockerfile, *devcontainer.Image, string, error) {
+	errf := func(field, format string, args ...any) error {
+		return cfg.Errorf(topKeyOf(cfg), "build."+field, format, args...)
+	}
+	return buildBase(ctx, ws, cfg.Build, o, platform, errf)
+}
+
+// buildBase reads the Dockerfile of a build (of a Dockerfile config or a
+// Compose service). The base image and the user are found by the
+// reference's static analysis when it can be done without building.
+func buildBase(ctx context.Context, ws string, b *devcontainer.Build, o Options, platform string, errf buildErrorf) (*Dockerfile, *devcontainer.Image, string, error) {
 	r := o.Resolver
-	b := cfg.Build
 	data, err := o.readFile(b.Path)
 	if err != nil {
-		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "Dockerfile (%s) not found.", b.Path)
+		return nil, nil, "", errf("dockerfile", "Dockerfile (%s) not found.", b.Path)
 	}
 	df := &Dockerfile{Path: rel(ws, b.Path), Context: rel(ws, b.Context), Content: string(data), Args: b.Args, Target: b.Target, Options: b.Options}
 	sum, err := ReadDockerfile(data, b, platform)
 	if err != nil {
-		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "%s: %v", df.Path, err)
+		return nil, nil, "", errf("dockerfile", "%s: %v", df.Path, err)
 	}
 	if o.ReadFile == nil {
 		// Only the client sees the context as a directory; the frontend
 		// is handed the client's Plan instead.
 		if df.ContextDigest, err = contextDigest(filepath.FromSlash(b.Context), sum); err != nil {
-			return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.context", "%v", err)
+			return nil, nil, "", errf("context", "%v", err)
 		}
 	}
 	if df.Images, err = dockerfileImages(ctx, r, sum, platform); err != nil {
-		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "%s: %v", df.Path, err)
+		return nil, nil, "", errf("dockerfile", "%s: %v", df.Path, err)
 	}
 	if df.Syntax, err = syntaxImage(ctx, r, sum, b, platform); err != nil {
-		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "%s: %v", df.Path, err)
+		return nil, nil, "", errf("dockerfile", "%s: %v", df.Path, err)
 	}
 	baseRef, ok := devcontainer.DockerfileBaseImage(string(data), b.Args, b.Target, platform)
 	if !ok || baseRef == "scratch" {
@@ -41,7 +52,7 @@ func dockerfileBase(ctx context.Context, ws string, cfg *devcontainer.Config, o 
 	}
 	img, err := r.ResolveImage(ctx, baseRef, platform)
 	if err != nil {
-		return nil, nil, "", cfg.Errorf(topKeyOf(cfg), "build.dockerfile", "base image %s: %v", baseRef, err)
+		return nil, nil, "", errf("dockerfile", "base image %s: %v", baseRef, err)
 	}
 	user := devcontainer.DockerfileUser(string(data), b.Args, b.Target, platform, img.Env)
 	if user == "" {

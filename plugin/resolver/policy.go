@@ -1,12 +1,14 @@
 package resolver
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 
 	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/compose"
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/internal/dockerfile"
 	"github.com/devcache/devcache/internal/policy"
@@ -18,20 +20,40 @@ import (
 // BuildKit does): each FROM that is not an earlier stage or scratch,
 // COPY --from=<image> and RUN --mount=from=<image>. The frontend applies
 // the same policy to what it actually resolves.
+//
+// A Compose service's `build` is checked the same way; its `image` is
+// checked when it is resolved, like an image config's.
 func CheckDockerfileSources(p *policy.Policy, cfg *devcontainer.Config) error {
-	if p.Empty() || cfg == nil || cfg.Kind != devcontainer.KindDockerfile || cfg.Build == nil {
+	if p.Empty() || cfg == nil {
 		return nil
 	}
-	imgs, err := readDockerfileImages(cfg.Build, defaultPlatform(), false)
+	b := cfg.Build
+	if cfg.Kind == devcontainer.KindCompose && cfg.Compose != nil {
+		b = composeBuild(cfg.Compose)
+	}
+	if b == nil || (cfg.Kind != devcontainer.KindDockerfile && cfg.Kind != devcontainer.KindCompose) {
+		return nil
+	}
+	imgs, err := readDockerfileImages(b, defaultPlatform(), false)
 	if err != nil {
 		return fmt.Errorf("source policy: %w", err)
 	}
 	for _, img := range imgs {
 		if err := p.CheckImage(policy.KindDockerfile, img.Ref); err != nil {
-			return fmt.Errorf("%s:%d: %s: %w", cfg.Build.Path, img.Line, img.Use, err)
+			return fmt.Errorf("%s:%d: %s: %w", b.Path, img.Line, img.Use, err)
 		}
 	}
 	return nil
+}
+
+// composeBuild is the Compose service's build, nil when it has none or the
+// project does not load (the Plan reports that, with the config's context).
+func composeBuild(c *devcontainer.Compose) *devcontainer.Build {
+	svc, err := compose.Load(context.Background(), compose.Options{Files: c.Files, Service: c.Service, Environ: os.Environ()})
+	if err != nil {
+		return nil
+	}
+	return svc.Build
 }
 
 // readDockerfileImages lists the external images of a Dockerfile config's

@@ -1,0 +1,238 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/consts"
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/errdefs"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/devcache/devcache/devcontainer"
+	"go.yaml.in/yaml/v4"
+)
+
+// Options are the inputs of Load.
+type Options struct {
+	// Files are the Compose files (absolute, slash-separated), in merge
+	// order. The first one's directory is the project directory, whose
+	// .env is read, as the reference CLI 0.89.0 (through docker compose)
+	// does.
+	Files []string
+	// Service is the service the dev container runs.
+	Service string
+	// Environ is the environment interpolation sees ("K=V" entries; the
+	// client's own on the plugin route). It wins over .env, as in Compose.
+	Environ []string
+	// ReadFile reads the Compose files and .env by their slash path;
+	// default os.ReadFile. (`extends` of another file is read from disk
+	// by Compose's loader whatever ReadFile is.)
+	ReadFile func(path string) ([]byte, error)
+}
+
+// Service is what of the named service reaches the image.
+type Service struct {
+	Name string
+	// Image is the service's `image`; only meaningful when Build is nil
+	// (with `build`, `image` merely names the result).
+	Image string
+	// Build is the service's `build`, resolved: Path and Context absolute
+	// and slash-separated, Args and Options.Labels sorted by name.
+	Build *devcontainer.Build
+	// User is the service's `user`: the fallback _CONTAINER_USER.
+	User string
+}
+
+// Load loads the Compose project and returns its service o.Service.
+// Errors name the Compose file (all of them when Compose does not say
+// which) and the service.
+func Load(ctx context.Context, o Options) (*Service, error) {
+	if len(o.Files) == 0 {
+		return nil, errors.New("no Compose file given")
+	}
+	if o.ReadFile == nil {
+		o.ReadFile = func(p string) ([]byte, error) { return os.ReadFile(filepath.FromSlash(p)) }
+	}
+	details, err := configDetails(o)
+	if err != nil {
+		return nil, err
+	}
+	project, err := loader.LoadWithContext(ctx, *details, func(lo *loader.Options) {
+		lo.SetProjectName(loader.NormalizeProjectName(path.Base(details.WorkingDir)), false)
+		lo.Profiles = []string{"*"} // the reference ignores profiles
+		lo.ResolvePaths = true
+		// env_file and label_file feed the container, not the image: not
+		// read (on the // syntax= route they are not on a disk either).
+		lo.SkipResolveEnvironment, lo.SkipResolveLabels = true, true
+	})
+	if err != nil {
+		return nil, loadError(o.Files, err)
+	}
+	return service(project, o)
+}
+
+// service picks o.Service out of the loaded project.
+func service(project *types.Project, o Options) (*Service, error) {
+	files := strings.Join(o.Files, ", ")
+	svc, err := project.GetService(o.Service)
+	if err != nil {
+		if errors.Is(err, errdefs.ErrNotFound) {
+			return nil, fmt.Errorf("Service '%s' configured in devcontainer.json not found in Docker Compose configuration (%s).", o.Service, files)
+		}
+		return nil, fmt.Errorf("%s: service %q: %w", files, o.Service, err)
+	}
+	out := &Service{Name: o.Service, Image: svc.Image, User: svc.User}
+	if svc.Build != nil {
+		if out.Build, err = build(svc.Build); err != nil {
+			return nil, fmt.Errorf("%s: service %q: build: %w", files, o.Service, err)
+		}
+	} else if svc.Image == "" {
+		return nil, fmt.Errorf("%s: service %q has neither `build` nor `image`; the dev container needs one of them", files, o.Service)
+	}
+	return out, nil
+}
+
+// configDetails reads the Compose files (each checked to be YAML, so an
+// error names the one at fault) and the environment as docker compose
+// does: the given environment, then the project directory's .env for what
+// it does not set.
+func configDetails(o Options) (*types.ConfigDetails, error) {
+	d := &types.ConfigDetails{WorkingDir: path.Dir(o.Files[0]), Environment: types.NewMapping(o.Environ)}
+	for _, f := range o.Files {
+		data, err := o.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("Compose file %s not found", f)
+		}
+		if err != nil {
+			return nil, err
+		}
+		var doc any
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("%s: invalid YAML: %w", f, err)
+		}
+		d.ConfigFiles = append(d.ConfigFiles, types.ConfigFile{Filename: f, Content: data})
+	}
+	if off, _ := strconv.ParseBool(d.Environment[consts.ComposeDisableDefaultEnvFile]); off {
+		return d, nil
+	}
+	dotEnv := path.Join(d.WorkingDir, ".env")
+	data, err := o.ReadFile(dotEnv)
+	if errors.Is(err, fs.ErrNotExist) {
+		return d, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	envMap := map[string]string{}
+	lookup := func(k string) (string, bool) {
+		if v, ok := d.Environment[k]; ok {
+			return v, true
+		}
+		v, ok := envMap[k]
+		return v, ok
+	}
+	if err := dotenv.ParseWithFormat(bytes.NewReader(data), dotEnv, envMap, lookup, ""); err != nil {
+		return nil, fmt.Errorf("%s: %w", dotEnv, err)
+	}
+	d.Environment.Merge(envMap)
+	return d, nil
+}
+
+// loadError names the Compose files in a loader error that does not
+// already name one.
+func loadError(files []string, err error) error {
+	msg := err.Error()
+	for _, f := range files {
+		if strings.Contains(msg, filepath.FromSlash(f)) || strings.Contains(msg, path.Base(f)) {
+			return err
+		}
+	}
+	return fmt.Errorf("%s: %w", strings.Join(files, ", "), err)
+}
+
+// build maps a service's `build` onto a devcontainer.Build, refusing what
+// the Dockerfile sub-solve cannot (yet) honour rather than ignoring it.
+func build(b *types.BuildConfig) (*devcontainer.Build, error) {
+	if err := unsupported(b); err != nil {
+		return nil, err
+	}
+	if strings.Contains(b.Context, "://") || strings.HasPrefix(b.Context, "git@") {
+		return nil, fmt.Errorf("context %s: remote build contexts are not supported; use a local directory", b.Context)
+	}
+	ctxDir := filepath.ToSlash(b.Context)
+	df := b.Dockerfile
+	if df == "" {
+		df = "Dockerfile"
+	}
+	out := &devcontainer.Build{Dockerfile: df, Path: resolve(ctxDir, filepath.ToSlash(df)), Context: ctxDir, Target: b.Target}
+	for _, k := range sortedKeys(b.Args) {
+		if v := b.Args[k]; v != nil {
+			out.Args = append(out.Args, devcontainer.EnvVar{Name: k, Value: *v})
+		}
+	}
+	for _, k := range sortedKeys(b.Labels) {
+		out.Options.Labels = append(out.Options.Labels, devcontainer.EnvVar{Name: k, Value: b.Labels[k]})
+	}
+	out.Options.NoCache, out.Options.Pull = b.NoCache, b.Pull
+	out.CacheFrom = b.CacheFrom
+	return out, nil
+}
+
+// unsupported names the first `build` field that changes the image and
+// that this version does not build.
+func unsupported(b *types.BuildConfig) error {
+	var field string
+	switch {
+	case b.DockerfileInline != "":
+		field = "dockerfile_inline"
+	case len(b.AdditionalContexts) > 0:
+		field = "additional_contexts"
+	case len(b.Secrets) > 0:
+		field = "secrets"
+	case len(b.SSH) > 0:
+		field = "ssh"
+	case len(b.ExtraHosts) > 0:
+		field = "extra_hosts"
+	case b.Network != "" && b.Network != "default":
+		field = "network"
+	case b.ShmSize != 0:
+		field = "shm_size"
+	case len(b.Ulimits) > 0:
+		field = "ulimits"
+	case len(b.Platforms) > 0:
+		field = "platforms"
+	case len(b.Entitlements) > 0 || b.Privileged:
+		field = "entitlements/privileged"
+	case b.Isolation != "":
+		field = "isolation"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%s is not supported by devcache yet; remove it from the service's build, or build this service with docker compose", field)
+}
+
+func resolve(dir, p string) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	return path.Join(dir, p)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

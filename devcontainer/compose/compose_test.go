@@ -1,0 +1,148 @@
+package compose
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devcache/devcache/devcontainer"
+)
+
+func write(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func load(t *testing.T, dir string, service string, env []string, files ...string) (*Service, error) {
+	t.Helper()
+	var abs []string
+	for _, f := range files {
+		abs = append(abs, filepath.ToSlash(filepath.Join(dir, f)))
+	}
+	return Load(context.Background(), Options{Files: abs, Service: service, Environ: env})
+}
+
+// The files merge in order, .env of the first file's folder and the
+// client env interpolate (the env winning), extends and profiles apply.
+func TestLoadBuildService(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		".devcontainer/docker-compose.yml": `
+services:
+  base:
+    build:
+      args: {FROM_BASE: "1"}
+  app:
+    extends: base
+    profiles: [dev]
+    user: ${APP_USER:-vscode}
+    build:
+      context: ..
+      dockerfile: .devcontainer/Dockerfile
+      args:
+        FLAVOR: ${FLAVOR:-plain}
+        FROM_ENV: ${FROM_ENV}
+      target: ${TARGET:-dev}
+    ports: ["8080:80"]
+  db:
+    image: postgres:16
+`,
+		".devcontainer/.env":                  "FLAVOR=fromdotenv\nFROM_ENV=dotenv\n",
+		".devcontainer/docker-compose.ci.yml": "services:\n  app:\n    build:\n      args: {EXTRA: x}\n",
+	})
+	s, err := load(t, dir, "app", []string{"FROM_ENV=client"}, ".devcontainer/docker-compose.yml", ".devcontainer/docker-compose.ci.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.ToSlash(dir)
+	if s.Build == nil || s.Build.Context != root || s.Build.Path != root+"/.devcontainer/Dockerfile" || s.Build.Target != "dev" {
+		t.Fatalf("build = %+v", s.Build)
+	}
+	want := []devcontainer.EnvVar{{Name: "EXTRA", Value: "x"}, {Name: "FLAVOR", Value: "fromdotenv"}, {Name: "FROM_BASE", Value: "1"}, {Name: "FROM_ENV", Value: "client"}}
+	if len(s.Build.Args) != len(want) {
+		t.Fatalf("args = %v, want %v", s.Build.Args, want)
+	}
+	for i := range want {
+		if s.Build.Args[i] != want[i] {
+			t.Fatalf("args = %v, want %v", s.Build.Args, want)
+		}
+	}
+	if s.User != "vscode" {
+		t.Fatalf("user = %q", s.User)
+	}
+}
+
+// The image comes from the environment; env_file and label_file (the
+// container's, not the image's) are not read.
+func TestLoadImageService(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"docker-compose.yml": "services:\n  app:\n    image: ${IMG:-alpine:3.20}\n    user: node\n    env_file: [{path: not-here.env, required: true}]\n    label_file: not-here.labels\n"})
+	s, err := load(t, dir, "app", []string{"IMG=busybox:1"}, "docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Build != nil || s.Image != "busybox:1" || s.User != "node" {
+		t.Fatalf("service = %+v", s)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"ok.yml":      "services:\n  app:\n    image: alpine\n  inline:\n    build:\n      dockerfile_inline: FROM alpine\n",
+		"empty.yml":   "services:\n  app:\n    ports: [\"80\"]\n",
+		"invalid.yml": "services:\n  app:\n    image: [unclosed\n",
+	})
+	for _, tc := range []struct {
+		file, service string
+		want          []string
+	}{
+		{"ok.yml", "nope", []string{"Service 'nope' configured in devcontainer.json not found in Docker Compose configuration", "ok.yml"}},
+		{"empty.yml", "app", []string{"empty.yml", `service "app" has neither`}},
+		{"ok.yml", "inline", []string{"ok.yml", `service "inline"`, "dockerfile_inline"}},
+		{"missing.yml", "app", []string{"missing.yml not found"}},
+		{"invalid.yml", "app", []string{"invalid.yml: invalid YAML", "line 3"}},
+	} {
+		_, err := load(t, dir, tc.service, nil, tc.file)
+		if err == nil {
+			t.Fatalf("%s %s: no error", tc.file, tc.service)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s %s: error %q does not contain %q", tc.file, tc.service, err, w)
+			}
+		}
+	}
+}
+
+// extends of another file (read from disk by Compose's loader), with the
+// other file's build context relative to that file; .env values may refer
+// to the environment and to earlier .env entries.
+func TestLoadExtendsFile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"dev/compose.yml":       "services:\n  app:\n    extends: {file: ../common/base.yml, service: base}\n    build:\n      args: {B: \"${B}\"}\n",
+		"dev/.env":              "A=${HOME_DIR}/a\nB=${A}/b\n",
+		"common/base.yml":       "services:\n  base:\n    build:\n      context: ctx\n      args: {A: \"${A}\"}\n",
+		"common/ctx/Dockerfile": "FROM scratch\n",
+	})
+	s, err := load(t, dir, "app", []string{"HOME_DIR=/h"}, "dev/compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.ToSlash(dir)
+	if s.Build == nil || s.Build.Context != root+"/common/ctx" || len(s.Build.Args) != 2 ||
+		s.Build.Args[0] != (devcontainer.EnvVar{Name: "A", Value: "/h/a"}) || s.Build.Args[1] != (devcontainer.EnvVar{Name: "B", Value: "/h/a/b"}) {
+		t.Fatalf("build = %+v", s.Build)
+	}
+}

@@ -1,0 +1,74 @@
+package frontend
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/devcache/devcache/internal/stack/stacktest"
+)
+
+// TestComposeConfigs: the frontend computes and builds a Compose config's
+// Plan itself (the // syntax= route): a service built from a Dockerfile in
+// another folder with its target and args from .env and from a build arg
+// (the client's variable), a local feature given the service user; and a
+// service with an image.
+func TestComposeConfigs(t *testing.T) {
+	s := stacktest.Get(t)
+	base := s.Ref("busybox:latest")
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json": `{
+  "dockerComposeFile": ["../compose/docker-compose.yml", "docker-compose.extra.yml"],
+  "service": "app",
+  "features": {"./rec": {}}
+}`,
+		"compose/docker-compose.yml": `services:
+  app:
+    build:
+      context: ../src
+      target: dev
+      args:
+        FLAVOR: ${FLAVOR:-plain}
+        GREETING: ${GREETING:-hi}
+    user: nobody
+  db:
+    image: postgres:16
+`,
+		"compose/.env":                                "FLAVOR=from-dotenv\nGREETING=dotenv-loses\n",
+		".devcontainer/docker-compose.extra.yml":      "services:\n  app:\n    build:\n      args: {EXTRA: more}\n",
+		"src/Dockerfile":                              "FROM " + base + " AS dev\nARG FLAVOR\nARG GREETING\nARG EXTRA\nCOPY hello.txt /hello.txt\nRUN echo \"$FLAVOR $GREETING $EXTRA\" > /flavor\nFROM dev AS prod\nRUN echo prod > /prod\n",
+		"src/hello.txt":                               "hello\n",
+		".devcontainer/rec/devcontainer-feature.json": `{"id": "rec", "version": "1.0.0"}`,
+		".devcontainer/rec/install.sh":                "#!/bin/sh\nset -e\necho \"$_CONTAINER_USER\" > /feature-user\n",
+	})
+	ref := s.Ref("frontend/compose:build")
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, map[string]string{"build-arg:GREETING": "from-arg"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, files, _ := image(t, ref)
+	want := map[string]string{"/flavor": "from-dotenv from-arg more\n", "/hello.txt": "hello\n", "/feature-user": "nobody\n"}
+	for f, content := range want {
+		if files[f] != content {
+			t.Errorf("%s = %q, want %q", f, files[f], content)
+		}
+	}
+	if _, ok := files["/prod"]; ok {
+		t.Error("the service's target was not honoured")
+	}
+	if !strings.Contains(cfg.Config.Labels["devcontainer.metadata"], `"id":"./rec"`) {
+		t.Errorf("label = %q", cfg.Config.Labels["devcontainer.metadata"])
+	}
+
+	ws = writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json":             `{"dockerComposeFile": "docker-compose.yml", "service": "dev", "features": {"./rec": {}}}`,
+		".devcontainer/docker-compose.yml":            "services:\n  dev:\n    image: ${BASE}\n    user: daemon\n",
+		".devcontainer/rec/devcontainer-feature.json": `{"id": "rec", "version": "1.0.0"}`,
+		".devcontainer/rec/install.sh":                "#!/bin/sh\nset -e\necho \"$_CONTAINER_USER\" > /feature-user\n",
+	})
+	ref = s.Ref("frontend/compose:image")
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, map[string]string{"build-arg:BASE": base}); err != nil {
+		t.Fatal(err)
+	}
+	if _, files, _ := image(t, ref); files["/feature-user"] != "daemon\n" || files["/bin/busybox"] == "" {
+		t.Errorf("image service: /feature-user = %q", files["/feature-user"])
+	}
+}
