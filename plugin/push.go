@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -179,6 +180,13 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 	reg := p.ro.Registry
 	start := time.Now()
 	dgst, err := p.build(ctx)
+	if build.IsUploadRace(err) {
+		// Another push uploaded the same blobs at the same moment; the
+		// registry refused one of them. Everything is cached now: solving
+		// again only repeats the export.
+		fmt.Fprintf(p.cmd.ErrOrStderr(), "pushing raced another push of the same layers (%v); pushing again\n", firstLine(err))
+		dgst, err = p.build(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -316,4 +324,13 @@ func printPush(cmd *cobra.Command, format string, res *pushResult) error {
 	}
 	_, err := fmt.Fprintln(out, res.Ref)
 	return err
+}
+
+// firstLine is the first line of err's message.
+func firstLine(err error) string {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		return msg[:i]
+	}
+	return msg
 }
