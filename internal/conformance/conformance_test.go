@@ -346,6 +346,9 @@ func (h *harness) buildAll(ctx context.Context, f *fixture, ws, images map[strin
 	go func() {
 		defer wg.Done()
 		ref = timed(func() (string, error) {
+			if f.Compose {
+				return h.referenceCompose(ctx, ws["reference"], images["reference"])
+			}
 			return h.cmdEnv(ctx, h.refEnv, ws["reference"], "node", h.cli, "build", "--workspace-folder", ws["reference"], "--image-name", images["reference"], "--push")
 		})
 	}()
@@ -357,6 +360,23 @@ func (h *harness) buildAll(ctx context.Context, f *fixture, ws, images map[strin
 	})
 	wg.Wait()
 	return ref, ours, bx
+}
+
+// referenceCompose builds a Compose config with the reference CLI and
+// pushes the image: the reference 0.89.0 refuses --push for Compose ("--platform
+// or --push not supported"). docker-compose 1.29 builds with `docker build`,
+// which must reach the engine's own builder (BUILDX_BUILDER=default: the
+// stack's remote builder would leave the image in its cache, and the
+// reference's feature content image must be in the engine for the service
+// build's FROM).
+func (h *harness) referenceCompose(ctx context.Context, ws, image string) (string, error) {
+	env := append(slices.Clone(h.refEnv), "BUILDX_BUILDER=default")
+	out, err := h.cmdEnv(ctx, env, ws, "node", h.cli, "build", "--workspace-folder", ws, "--image-name", image)
+	if err != nil {
+		return out, err
+	}
+	push, err := h.cmdEnv(ctx, env, ws, "docker", "push", image)
+	return out + "\n$ docker push " + image + "\n" + push, err
 }
 
 // prepare pushes the fixture's base images, publishes its feature

@@ -18,30 +18,40 @@ import (
 // engine is a private Docker engine (Debian's dockerd, which starts its
 // own containerd) with its data root, exec root and socket in dir. The
 // reference CLI needs one: it runs `docker pull` and `docker inspect` on
-// the base image before building with buildx.
+// the base image before building with buildx, and builds Compose configs
+// on it with docker-compose.
 type engine struct {
-	dir  string
-	host string // DOCKER_HOST
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *os.File
+	dir    string
+	host   string // DOCKER_HOST
+	bridge string // the engine's own bridge interface
+	cmd    *exec.Cmd
+	done   chan struct{}
+	log    *os.File
 }
 
 var engineInstall sync.Once
 
-// ensureDockerd installs Debian's docker.io when dockerd is missing (as
-// root only).
+// ensureDockerd installs Debian's docker.io when dockerd is missing and
+// docker-compose (1.29, what the reference builds Compose configs with
+// here) when it is missing (as root only).
 func ensureDockerd() error {
 	var err error
 	engineInstall.Do(func() {
-		if _, e := lookDockerd(); e == nil {
+		var need []string
+		if _, e := lookDockerd(); e != nil {
+			need = append(need, "docker.io")
+		}
+		if _, e := exec.LookPath("docker-compose"); e != nil {
+			need = append(need, "docker-compose")
+		}
+		if len(need) == 0 {
 			return
 		}
 		if os.Geteuid() != 0 {
-			err = errors.New("dockerd is not installed and this is not root (apt-get install -y docker.io)")
+			err = fmt.Errorf("%s not installed and this is not root (apt-get install -y %s)", strings.Join(need, ", "), strings.Join(need, " "))
 			return
 		}
-		for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "--no-install-recommends", "docker.io"}} {
+		for _, args := range [][]string{{"update", "-qq"}, append([]string{"install", "-y", "-qq", "--no-install-recommends"}, need...)} {
 			cmd := exec.Command("apt-get", args...)
 			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 			if out, e := cmd.CombinedOutput(); e != nil {
@@ -52,6 +62,9 @@ func ensureDockerd() error {
 	})
 	if err != nil {
 		return err
+	}
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		return errors.New("docker-compose not found (Debian package docker-compose)")
 	}
 	_, err = lookDockerd()
 	return err
@@ -81,17 +94,24 @@ func startEngine(ctx context.Context, registries []string) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	// docker-compose's builds need the engine's bridge network ("network
+	// bridge not found" without one): a bridge interface of this engine's
+	// own, not docker0, which a Docker of the machine may own.
+	br, err := addBridge()
+	if err != nil {
+		return nil, err
+	}
 	cfg, _ := json.Marshal(map[string]any{
 		"insecure-registries": registries,
 		"iptables":            false,
 		"ip-masq":             false,
-		"bridge":              "none",
+		"bridge":              br,
 	})
 	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), cfg, 0o644); err != nil {
 		return nil, err
 	}
 	sock := filepath.Join(dir, "docker.sock")
-	e := &engine{dir: dir, host: "unix://" + sock, done: make(chan struct{})}
+	e := &engine{dir: dir, host: "unix://" + sock, bridge: br, done: make(chan struct{})}
 	if e.log, err = os.Create(filepath.Join(dir, "dockerd.log")); err != nil {
 		return nil, err
 	}
@@ -107,6 +127,7 @@ func startEngine(ctx context.Context, registries []string) (*engine, error) {
 	// Its own process group; SIGTERM if this test binary dies first.
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := e.cmd.Start(); err != nil {
+		delBridge(br)
 		return nil, fmt.Errorf("starting dockerd: %w", err)
 	}
 	go func() { e.cmd.Wait(); close(e.done) }()
@@ -171,6 +192,7 @@ func (e *engine) stop() error {
 		}
 	}
 	e.log.Close()
+	delBridge(e.bridge)
 	// The data root may hold mounts of a dying containerd for a moment.
 	var err error
 	for i := 0; i < 10; i++ {
@@ -180,4 +202,31 @@ func (e *engine) stop() error {
 		time.Sleep(500 * time.Millisecond)
 	}
 	return fmt.Errorf("removing %s: %w", e.dir, err)
+}
+
+// addBridge creates a bridge interface named after this process, with an
+// address of its own /24 in 10.213.0.0/16 (dockerd takes the address of a
+// bridge it is given).
+func addBridge() (string, error) {
+	pid := os.Getpid()
+	name := fmt.Sprintf("dcconf%d", pid) // at most 13 characters of 15
+	addr := fmt.Sprintf("10.213.%d.1/24", pid%250+1)
+	delBridge(name) // left by a dead process of the same pid
+	for _, args := range [][]string{
+		{"link", "add", name, "type", "bridge"},
+		{"addr", "add", addr, "dev", name},
+		{"link", "set", name, "up"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			delBridge(name)
+			return "", fmt.Errorf("ip %s (the engine's bridge): %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return name, nil
+}
+
+func delBridge(name string) {
+	if name != "" {
+		_ = exec.Command("ip", "link", "delete", name).Run()
+	}
 }

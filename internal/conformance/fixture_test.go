@@ -80,6 +80,11 @@ type fixture struct {
 	// Deviations are intended differences in the final Env: the reference
 	// has Reference, devcache has Devcache (README.md explains each).
 	Deviations []deviation `json:"deviations"`
+	// Compose marks a Compose config: the reference builds it with
+	// docker-compose on the Docker engine (its default builder, not the
+	// stack's) and refuses --push for Compose, so the harness builds with
+	// --image-name only and pushes that image with `docker push`.
+	Compose bool `json:"compose"`
 }
 
 type baseImage struct {
