@@ -1,30 +1,18 @@
 package frontend
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve"
+	"github.com/devcache/devcache/internal/frontendimage"
 	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 )
@@ -122,94 +110,13 @@ func moveTag(t *testing.T, src, dst string) {
 	}
 }
 
-// pushDockerfileFrontend pushes BuildKit's own Dockerfile frontend (built
-// from the version go.mod pins, cached per machine as the conformance
-// suite caches it) as ref, and returns the manifest digest.
+// pushDockerfileFrontend pushes BuildKit's own Dockerfile frontend to ref
+// and returns its digest.
 func pushDockerfileFrontend(t *testing.T, s *stack.Stack, ref string) string {
 	t.Helper()
-	bin := dockerfileFrontendBinary(t)
-	content, err := os.ReadFile(bin)
+	d, err := frontendimage.PushDockerfileFrontend(context.Background(), ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	mtime := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	tw.WriteHeader(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: mtime})
-	tw.WriteHeader(&tar.Header{Name: "bin/dockerfile-frontend", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(content)), ModTime: mtime})
-	tw.Write(content)
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(buf.Bytes())), nil
-	}, tarball.WithMediaType(types.OCILayer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(mutate.MediaType(mutate.ConfigMediaType(empty.Image, types.OCIConfigJSON), types.OCIManifestSchema1), layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	cf.Created = v1.Time{Time: mtime}
-	cf.Config.Entrypoint = []string{"/bin/dockerfile-frontend"}
-	cf.Config.Labels = map[string]string{"moby.buildkit.frontend.caps": "moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
-}
-
-// dockerfileFrontendBinary builds BuildKit's Dockerfile frontend once per
-// machine, in the same place as the conformance suite.
-func dockerfileFrontendBinary(t *testing.T) string {
-	t.Helper()
-	root, err := stack.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/moby/buildkit").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache, err := stack.CacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(cache, "dockerfile-frontend", strings.TrimSpace(string(out))+"-"+runtime.Version())
-	bin := filepath.Join(dir, "dockerfile-frontend")
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp := bin + ".tmp" + filepath.Base(t.TempDir())
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", tmp, "github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build dockerfile-frontend: %v\n%s", err, out)
-	}
-	if err := os.Rename(tmp, bin); err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return d
 }

@@ -3,7 +3,9 @@
 // frontend` against a test stack (package stack), and pushes it to the
 // stack's registry, once per process and registry. The Go builder stage
 // uses a Go image made from this machine's toolchain (package goimage), so
-// no public registry is needed.
+// no public registry is needed. It also pushes BuildKit's own Dockerfile
+// frontend (PushDockerfileFrontend), the image a `# syntax=` line or the
+// reference CLI runs, built from the pinned BuildKit module.
 package frontendimage
 
 import (
