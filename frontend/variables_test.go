@@ -17,7 +17,6 @@ import (
 	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/frontend/dockerui"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
@@ -273,28 +272,7 @@ func TestPluginAndFrontendPlansAgree(t *testing.T) {
 	for k, v := range env {
 		attrs["build-arg:"+k] = v
 	}
-	var got *plan.Plan
-	solveWith(t, s, ws, ".devcontainer/devcontainer.json", attrs, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		bc, err := dockerui.NewClient(c)
-		if err != nil {
-			return nil, err
-		}
-		src, err := bc.ReadEntrypoint(ctx, "JSON")
-		if err != nil {
-			return nil, err
-		}
-		bctx := newBuildCtx(bc)
-		cfg, _, err := ownConfig(ctx, bc, bctx, src)
-		if err != nil {
-			return nil, err
-		}
-		p := bc.TargetPlatforms[0]
-		got, err = planFor(ctx, nil, cfg, newGatewayResolver(bc, bctx), bctx, p)
-		if err != nil {
-			return nil, err
-		}
-		return gateway.NewResult(), nil
-	}, nil)
+	got := frontendPlan(t, s, ws, attrs)
 	for _, f := range got.Features {
 		if f.Source.ContentDigest == "" {
 			t.Errorf("feature %s: no content digest", f.UserFeatureID)
