@@ -9,8 +9,6 @@ import (
 	"os"
 	"strings"
 
-	bxbuild "github.com/docker/buildx/build"
-	"github.com/docker/buildx/util/buildflags"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/spf13/cobra"
@@ -120,8 +118,8 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 		Allow:        ro.Policy.Attr(),
 		Warm:         ro.Warm,
 		Exports:      exports,
-		CacheImports: append(lc.Imports(), bxbuild.CreateCaches(cacheFrom)...),
-		CacheExports: append(localExports, bxbuild.CreateCaches(cacheTo)...),
+		CacheImports: append(lc.Imports(), cacheFrom...),
+		CacheExports: append(localExports, cacheTo...),
 		BuildArgs:    buildArgs(opts.buildArgs),
 		NoCache:      opts.noCache,
 		Credentials:  root.credentials(),
@@ -150,12 +148,12 @@ func (o *rootOptions) startDockerLoad(ctx context.Context) (*build.DockerLoad, e
 }
 
 // cacheEntries parses --cache-from and --cache-to as buildx does.
-func (opts *buildOptions) cacheEntries() (from, to []*buildflags.CacheOptionsEntry, err error) {
-	if from, err = buildflags.ParseCacheEntry(opts.cacheFrom); err != nil {
-		return nil, nil, fmt.Errorf("--cache-from: %w", err)
+func (opts *buildOptions) cacheEntries() (from, to []client.CacheOptionsEntry, err error) {
+	if from, err = build.ParseCaches("--cache-from", opts.cacheFrom); err != nil {
+		return nil, nil, err
 	}
-	if to, err = buildflags.ParseCacheEntry(opts.cacheTo); err != nil {
-		return nil, nil, fmt.Errorf("--cache-to: %w", err)
+	if to, err = build.ParseCaches("--cache-to", opts.cacheTo); err != nil {
+		return nil, nil, err
 	}
 	return from, to, nil
 }
@@ -196,46 +194,41 @@ func (opts *buildOptions) layerCache(plans []*plan.Plan) (build.LayerCache, erro
 	return lc, err
 }
 
-// exportsFor turns -t/--push/--output into exporter entries, as buildx does.
+// exportsFor turns -t/--push/--load/--output into exporter entries, as
+// buildx does.
 func exportsFor(opts *buildOptions) ([]client.ExportEntry, error) {
-	entries, err := buildflags.ParseExports(opts.outputs)
-	if err != nil {
-		return nil, fmt.Errorf("--output: %w", err)
-	}
+	outputs := opts.outputs
 	if opts.push {
-		if len(entries) > 0 {
+		if len(outputs) > 0 {
 			return nil, errors.New("--push cannot be combined with --output; use --output type=registry")
 		}
-		entries = append(entries, &buildflags.ExportEntry{Type: "registry", Attrs: map[string]string{}})
+		if len(opts.tags) == 0 {
+			return nil, errors.New("--push needs at least one --tag")
+		}
+		outputs = append(outputs, "type=registry")
 	}
 	if opts.load {
+		outputs = append(outputs, "type=docker")
+	}
+	if len(opts.tags) > 0 && len(outputs) == 0 {
+		outputs = append(outputs, "type=image")
+	}
+	entries, err := build.ParseOutputs(outputs, strings.Join(opts.tags, ","))
+	if err != nil {
+		return nil, err
+	}
+	if opts.load {
+		docker := 0
 		for _, e := range entries {
 			if e.Type == client.ExporterDocker {
-				return nil, errors.New("--load cannot be combined with --output type=docker")
+				docker++
 			}
 		}
-		entries = append(entries, &buildflags.ExportEntry{Type: client.ExporterDocker, Attrs: map[string]string{}})
-	}
-	if len(opts.tags) > 0 {
-		if len(entries) == 0 {
-			entries = append(entries, &buildflags.ExportEntry{Type: client.ExporterImage, Attrs: map[string]string{}})
-		}
-		for _, e := range entries {
-			if e.Type == client.ExporterImage || e.Type == "registry" || e.Type == client.ExporterOCI || e.Type == client.ExporterDocker {
-				if e.Attrs == nil {
-					e.Attrs = map[string]string{}
-				}
-				if _, ok := e.Attrs["name"]; !ok {
-					e.Attrs["name"] = strings.Join(opts.tags, ",")
-				}
-			}
+		if docker > 1 {
+			return nil, errors.New("--load cannot be combined with --output type=docker")
 		}
 	}
-	if opts.push && len(opts.tags) == 0 {
-		return nil, errors.New("--push needs at least one --tag")
-	}
-	out, _, err := bxbuild.CreateExports(entries)
-	return out, err
+	return entries, nil
 }
 
 func reportBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions, resp *client.SolveResponse, key string) error {
