@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/plugin/build"
@@ -214,31 +215,78 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 }
 
 // build runs the keyed build with the scope's layer cache and returns the
-// digest of the image it pushed.
+// digest of the image it pushed. A builder whose nodes declare different
+// platforms builds each platform on its node (one solve per node, in
+// parallel) and the nodes' indexes are merged into one.
 func (p *pushRun) build(ctx context.Context) (string, error) {
-	c, _, err := builder.Connect(ctx, p.root.builderOptions(true))
+	parts, _, err := builder.ConnectPlatforms(ctx, p.root.builderOptions(true), build.Platforms(p.plans))
 	if err != nil {
 		return "", err
 	}
-	defer c.Close()
+	defer builder.Close(parts)
+	export := keyedExport(p.repo, p.plans, p.res)
+	if len(parts) == 1 {
+		return p.solve(ctx, parts[0].Client, p.plans, export, p.root.progress, false)
+	}
+	return p.buildParts(ctx, parts, export)
+}
+
+// buildParts builds each node's platforms, pushes its index by digest, and
+// merges them with the entry's annotations into the index one node would
+// have pushed.
+func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export client.ExportEntry) (string, error) {
+	progress := p.root.progress
+	if progress == "auto" || progress == "tty" {
+		progress = "plain" // several solves share the terminal
+	}
+	partExport := client.ExportEntry{Type: export.Type, Attrs: map[string]string{}}
+	annotations := map[string]string{}
+	for k, v := range export.Attrs {
+		if a, ok := strings.CutPrefix(k, "annotation-index."); ok {
+			annotations[a] = v
+		} else if !strings.HasPrefix(k, "annotation.") {
+			partExport.Attrs[k] = v
+		}
+	}
+	digests := make([]string, len(parts))
+	eg, ectx := errgroup.WithContext(ctx)
+	for i, part := range parts {
+		eg.Go(func() error {
+			var err error
+			digests[i], err = p.solve(ectx, part.Client, build.PlansFor(p.plans, part.Platforms), partExport, progress, true)
+			if err != nil {
+				return fmt.Errorf("building %s on node %q: %w", strings.Join(part.Platforms, ","), part.Node, err)
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return "", err
+	}
+	return build.MergeIndexes(ctx, p.ro.Registry, p.repo, digests, build.Platforms(p.plans), annotations)
+}
+
+// solve runs one keyed solve of plans on c and returns the pushed digest.
+func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export client.ExportEntry, progress string, multi bool) (string, error) {
 	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
 	cacheExports, err := lc.Exports(true)
 	if err != nil {
 		return "", fmt.Errorf("--cache-dir: %w", err)
 	}
 	resp, err := build.Solve(ctx, c, build.Request{
-		ContextDir:   p.ro.Workspace.Folder,
-		ConfigPath:   p.ro.Workspace.ConfigPath,
-		Plans:        p.plans,
-		Allow:        p.ro.Policy.Attr(),
-		Warm:         p.ro.Warm,
-		Exports:      []client.ExportEntry{keyedExport(p.repo, p.plans, p.res)},
-		CacheImports: lc.Imports(),
-		CacheExports: cacheExports,
-		BuildArgs:    map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
-		Credentials:  p.root.credentials(),
-		Progress:     p.root.progress,
-		ProgressOut:  p.cmd.ErrOrStderr(),
+		ContextDir:    p.ro.Workspace.Folder,
+		ConfigPath:    p.ro.Workspace.ConfigPath,
+		Plans:         plans,
+		Allow:         p.ro.Policy.Attr(),
+		Warm:          p.ro.Warm,
+		Exports:       []client.ExportEntry{export},
+		CacheImports:  lc.Imports(),
+		CacheExports:  cacheExports,
+		BuildArgs:     map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
+		MultiPlatform: multi,
+		Credentials:   p.root.credentials(),
+		Progress:      progress,
+		ProgressOut:   p.cmd.ErrOrStderr(),
 	})
 	if err != nil {
 		return "", err

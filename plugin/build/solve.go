@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -38,6 +39,9 @@ type Request struct {
 	CacheExports []client.CacheOptionsEntry
 	BuildArgs    map[string]string
 	NoCache      bool
+	// MultiPlatform makes the result an image index even of one platform
+	// (a builder node's share of a multi-node build, see MergeIndexes).
+	MultiPlatform bool
 	// Allow is the source policy (policy.Policy.Attr): sent to buildkitd
 	// with the pins (SourcePolicy) and to the frontend (frontend.AllowOpt).
 	Allow string
@@ -143,6 +147,9 @@ func frontendAttrs(req Request) map[string]string {
 	if req.NoCache {
 		attrs["no-cache"] = ""
 	}
+	if req.MultiPlatform {
+		attrs["multi-platform"] = "true"
+	}
 	if req.Allow != "" {
 		attrs[frontend.AllowOpt] = req.Allow
 	}
@@ -168,9 +175,26 @@ func plansAttr(plans []*plan.Plan) string {
 
 // planPlatforms is the frontend's platform option for plans.
 func planPlatforms(plans []*plan.Plan) string {
+	return strings.Join(Platforms(plans), ",")
+}
+
+// Platforms are the platforms of plans, in their order ("" for a Plan
+// without one).
+func Platforms(plans []*plan.Plan) []string {
 	ps := make([]string, len(plans))
 	for i, p := range plans {
 		ps[i] = p.Platform
 	}
-	return strings.Join(ps, ",")
+	return ps
+}
+
+// PlansFor are the plans of platforms ps, in the order of plans.
+func PlansFor(plans []*plan.Plan, ps []string) []*plan.Plan {
+	var out []*plan.Plan
+	for _, p := range plans {
+		if slices.Contains(ps, p.Platform) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
