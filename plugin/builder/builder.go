@@ -168,7 +168,7 @@ func connectNode(ctx context.Context, cli command.Cli, ng *nodeGroup, i int, sev
 	if ng.dockerContext && ng.Name == cli.CurrentContext() || ng.Driver == "docker" && n.Endpoint == cli.CurrentContext() {
 		return mobyClient(ctx, cli)
 	}
-	if addr, ok := plainAddress(ng.Driver, n); ok {
+	if addr, ok := plainAddress(ng.Driver, n); ok && os.Getenv(DialEnv) != "stdio" {
 		c, err := client.New(ctx, addr)
 		return c, errors.Wrapf(err, "connect to node %q of buildx builder %q at %s", n.Name, ng.Name, addr)
 	}
@@ -181,6 +181,12 @@ func connectNode(ctx context.Context, cli command.Cli, ng *nodeGroup, i int, sev
 	}))
 	return c, errors.Wrapf(err, "connect to buildx builder %q through docker %s", ng.Name, strings.Join(args, " "))
 }
+
+// DialEnv set to "stdio" connects to every buildx node through `docker
+// buildx dial-stdio`, even one with a plain address: to rule out the direct
+// connection when a builder misbehaves, and for the test of the path every
+// other driver takes.
+const DialEnv = "DEVCACHE_BUILDX_DIAL"
 
 // plainAddress is the BuildKit address of a remote-driver node that
 // BuildKit's client reaches by itself: tcp:// or unix:// without TLS
