@@ -14,10 +14,10 @@ const maxPluginFiles = 12
 
 // TestPluginLayout enforces issue 9's layout: plugin/ has at most a dozen
 // non-test Go files of its own, no package below it imports cobra or pflag,
-// and none depends on them at all, except plugin/builder, whose buildx
-// builder package depends on the docker CLI's command package (cobra):
-// there the check is that the path to cobra goes through buildx or the
-// docker CLI, never through the plugin's own code.
+// and none depends on them at all, except plugin/builder, which depends on
+// the docker CLI's command package (cobra): there the check is that the
+// path to cobra goes through the docker CLI, never through the plugin's own
+// code.
 func TestPluginLayout(t *testing.T) {
 	root := repoRoot(t)
 	files, err := filepath.Glob(filepath.Join(root, "plugin", "*.go"))
@@ -45,7 +45,7 @@ func TestPluginLayout(t *testing.T) {
 			}
 		}
 		if strings.HasSuffix(pkg, "/plugin/builder") {
-			checkFlagLibOnlyThroughBuildx(t, root, pkg)
+			checkFlagLibOnlyThroughDockerCLI(t, root, pkg)
 			continue
 		}
 		for _, dep := range goList(t, root, "-deps", "-f", "{{.ImportPath}}", pkg) {
@@ -56,10 +56,10 @@ func TestPluginLayout(t *testing.T) {
 	}
 }
 
-// checkFlagLibOnlyThroughBuildx fails when a package of this module that
+// checkFlagLibOnlyThroughDockerCLI fails when a package of this module that
 // pkg depends on (pkg included) reaches cobra or pflag other than through
-// buildx or the docker CLI.
-func checkFlagLibOnlyThroughBuildx(t *testing.T, root, pkg string) {
+// the docker CLI.
+func checkFlagLibOnlyThroughDockerCLI(t *testing.T, root, pkg string) {
 	t.Helper()
 	const module = "github.com/devcache/devcache/"
 	for _, line := range goList(t, root, "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`, pkg) {
@@ -68,12 +68,12 @@ func checkFlagLibOnlyThroughBuildx(t *testing.T, root, pkg string) {
 			continue
 		}
 		for _, imp := range fields[1:] {
-			if strings.HasPrefix(imp, module) || strings.HasPrefix(imp, "github.com/docker/buildx/") || strings.HasPrefix(imp, "github.com/docker/cli/") {
+			if strings.HasPrefix(imp, module) || strings.HasPrefix(imp, "github.com/docker/cli/") {
 				continue
 			}
 			for _, dep := range goList(t, root, "-deps", "-f", "{{.ImportPath}}", imp) {
 				if isFlagLib(dep) {
-					t.Errorf("%s reaches %s through %s (only buildx's builder may bring it in)", fields[0], dep, imp)
+					t.Errorf("%s reaches %s through %s (only the docker CLI's command package may bring it in)", fields[0], dep, imp)
 				}
 			}
 		}
