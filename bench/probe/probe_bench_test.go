@@ -165,6 +165,37 @@ func benchRegistry(b *testing.B, host string, features *resolvetest.Registry, re
 				}
 			}
 		})
+		b.Run("version-binary", func(b *testing.B) {
+			// Process start alone: package init, the docker CLI's set-up,
+			// the command tree.
+			for b.Loop() {
+				cmd := exec.Command(plug, "version")
+				cmd.Env = env
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("%v\n%s", err, out)
+				}
+			}
+		})
+		if docker, err := exec.LookPath("docker"); err == nil {
+			// Through the docker CLI, as users type it: docker runs the
+			// plugin twice (metadata, then probe).
+			plugins := filepath.Join(os.Getenv("DOCKER_CONFIG"), "cli-plugins")
+			if err := os.MkdirAll(plugins, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.Symlink(plug, filepath.Join(plugins, "docker-devcache")); err != nil && !os.IsExist(err) {
+				b.Fatal(err)
+			}
+			b.Run("probe-docker", func(b *testing.B) {
+				for b.Loop() {
+					cmd := exec.Command(docker, "devcache", "probe", "--workspace-folder", f.ws, "--cache-repo", f.cacheRepo)
+					cmd.Env = env
+					if out, err := cmd.CombinedOutput(); err != nil {
+						b.Fatalf("%v\n%s", err, out)
+					}
+				}
+			})
+		}
 		b.Run("crane-digest", func(b *testing.B) {
 			for b.Loop() {
 				cmd := exec.Command(filepath.Join(binDir, "crane"), "digest", entry.String())
