@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,11 +15,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/buildkit/client"
 
+	"github.com/devcache/devcache/internal/frontendimage"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 	"github.com/devcache/devcache/plugin/builder"
 )
@@ -55,7 +53,7 @@ func main() {
 `
 
 // archBase pushes an index of linux/amd64 and linux/arm64 images, each
-// holding /archprobe built for its architecture, and returns its reference.
+// holding /bin/archprobe built for its architecture, and returns its reference.
 func archBase(t *testing.T, ref string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -67,7 +65,14 @@ func archBase(t *testing.T, ref string) string {
 	for _, arch := range []string{"amd64", "arm64"} {
 		bin := filepath.Join(dir, "archprobe-"+arch)
 		run(t, dir, []string{"GOOS=linux", "GOARCH=" + arch, "CGO_ENABLED=0"}, "go", "build", "-o", bin, ".")
-		img := archImage(t, bin, arch)
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := frontendimage.FileImage(data, "bin/archprobe", arch)
+		if err != nil {
+			t.Fatal(err)
+		}
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
 	}
 	r, err := name.ParseReference(ref)
@@ -78,42 +83,6 @@ func archBase(t *testing.T, ref string) string {
 		t.Fatal(err)
 	}
 	return ref
-}
-
-// archImage is an image of one layer, /archprobe from bin, for arch.
-func archImage(t *testing.T, bin, arch string) v1.Image {
-	t.Helper()
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: "archprobe", Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
-		t.Fatal(err)
-	}
-	tw.Write(data)
-	tw.Close()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil }, tarball.WithMediaType(types.OCILayer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", arch
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
 }
 
 // TestMultiNodeBuilder: a buildx builder of two remote nodes, the second
@@ -134,7 +103,7 @@ func TestMultiNodeBuilder(t *testing.T) {
 	base := archBase(t, s.Ref("e2e/archbase:"+nonce))
 	ws := writeWorkspace(t, map[string]string{
 		".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile"}, "remoteUser": "root"}`,
-		".devcontainer/Dockerfile":        "FROM " + base + "\nLABEL nonce=" + nonce + "\nRUN [\"/archprobe\"]\n",
+		".devcontainer/Dockerfile":        "FROM " + base + "\nLABEL nonce=" + nonce + "\nRUN [\"/bin/archprobe\"]\n",
 	})
 	run(t, ws, env, "docker", "buildx", "create", "--name", "multi", "--driver", "remote", "--platform", "linux/amd64", s.BuildkitAddr)
 	run(t, ws, env, "docker", "buildx", "create", "--name", "multi", "--append", "--node", "multi-arm64", "--platform", "linux/arm64", second.BuildkitAddr)

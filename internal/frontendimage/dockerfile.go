@@ -64,11 +64,28 @@ func dockerfileFrontendImage(bin string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	img, err := FileImage(content, "bin/dockerfile-frontend", runtime.GOARCH)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.Config.Entrypoint = []string{"/bin/dockerfile-frontend"}
+	cf.Config.Labels = map[string]string{"moby.buildkit.frontend.caps": dockerfileFrontendCaps}
+	return mutate.ConfigFile(img, cf)
+}
+
+// FileImage is a reproducible linux/arch OCI image of one layer: the
+// executable content at path (in a directory such as bin/).
+func FileImage(content []byte, path, arch string) (v1.Image, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	mtime := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	tw.WriteHeader(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: mtime})
-	tw.WriteHeader(&tar.Header{Name: "bin/dockerfile-frontend", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(content)), ModTime: mtime})
+	tw.WriteHeader(&tar.Header{Name: filepath.Dir(path) + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: mtime})
+	tw.WriteHeader(&tar.Header{Name: path, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(content)), ModTime: mtime})
 	tw.Write(content)
 	if err := tw.Close(); err != nil {
 		return nil, err
@@ -88,10 +105,8 @@ func dockerfileFrontendImage(bin string) (v1.Image, error) {
 		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	cf.OS, cf.Architecture = "linux", arch
 	cf.Created = v1.Time{Time: mtime}
-	cf.Config.Entrypoint = []string{"/bin/dockerfile-frontend"}
-	cf.Config.Labels = map[string]string{"moby.buildkit.frontend.caps": dockerfileFrontendCaps}
 	return mutate.ConfigFile(img, cf)
 }
 
