@@ -267,8 +267,16 @@ func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export c
 }
 
 // solve runs one keyed solve of plans on c and returns the pushed digest.
+// A node's share of a multi-node build (multi) keeps its layer cache
+// under a scope of its own (scope@platforms), so the nodes do not overwrite
+// each other's, and also reads the scope's.
 func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export client.ExportEntry, progress string, multi bool) (string, error) {
 	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
+	imports := lc.Imports()
+	if multi {
+		lc.Scope += "@" + strings.Join(build.Platforms(plans), ",")
+		imports = append(lc.Imports(), imports...)
+	}
 	cacheExports, err := lc.Exports(true)
 	if err != nil {
 		return "", fmt.Errorf("--cache-dir: %w", err)
@@ -280,7 +288,7 @@ func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Pla
 		Allow:         p.ro.Policy.Attr(),
 		Warm:          p.ro.Warm,
 		Exports:       []client.ExportEntry{export},
-		CacheImports:  lc.Imports(),
+		CacheImports:  imports,
 		CacheExports:  cacheExports,
 		BuildArgs:     map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
 		MultiPlatform: multi,

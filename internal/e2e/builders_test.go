@@ -119,6 +119,10 @@ func TestMultiNodeBuilder(t *testing.T) {
 			t.Errorf("daemon %s solved platforms %v, want only %s", addr, got, want)
 		}
 	}
+	// Each node keeps its layer cache under a tag of its own.
+	if tags := cacheTags(t, repo); len(tags) != 2 {
+		t.Errorf("layer cache tags %v, want one per node", tags)
+	}
 	for arch, want := range map[string]string{"amd64": "x86_64", "arm64": "aarch64"} {
 		files := platformFiles(t, m[1], arch)
 		if got := strings.TrimSpace(files["/arch"]); got != want {
@@ -228,6 +232,26 @@ func platformFiles(t *testing.T, ref, arch string) map[string]string {
 		t.Fatal(err)
 	}
 	return imageFiles(t, r.Context().Digest(d.String()).String())
+}
+
+// cacheTags are repo's layer cache tags.
+func cacheTags(t *testing.T, repo string) []string {
+	t.Helper()
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := remote.List(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	for _, tag := range all {
+		if strings.HasPrefix(tag, "cache-") {
+			tags = append(tags, tag)
+		}
+	}
+	return tags
 }
 
 func digestOf(ref string) string {
