@@ -91,8 +91,11 @@ func currentName(cli command.Cli, dir string) (string, error) {
 			return "", fmt.Errorf("%s: %w (docker buildx use NAME rewrites it)", filepath.Join(dir, "current"), err)
 		}
 		if cur.Name != "" && (cur.Global || cur.Key == key) {
-			if _, err := os.Stat(filepath.Join(dir, "instances", cur.Name)); err == nil || cur.Key == key {
+			if _, err := os.Stat(filepath.Join(dir, "instances", cur.Name)); err == nil {
 				return cur.Name, nil
+			}
+			if cur.Key == key { // removed since `docker buildx use`
+				return cli.CurrentContext(), nil
 			}
 		}
 	}
