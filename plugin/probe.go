@@ -192,18 +192,14 @@ func lookUp(ctx context.Context, reg *registry.Client, repo name.Repository, tag
 
 // checkAge turns a hit older than --max-age into a miss.
 func checkAge(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, maxAge time.Duration, res *probeResult) error {
-	ref := repo.Tag(tag)
-	e, err := cache.ReadEntry(ctx, reg, repo, tag)
+	e, stale, err := cache.Stale(ctx, reg, repo, tag, maxAge, time.Now())
 	if err != nil {
-		return fmt.Errorf("reading the age of %s: %w", ref, err)
+		return err
 	}
 	res.Created = e.Created
-	if e.Created.IsZero() {
-		return fmt.Errorf("%s records no creation time (no %s annotation, no config created); cannot apply --max-age", ref, cache.AnnotationCreated)
-	}
-	if age := time.Since(e.Created); age > maxAge {
+	if stale != "" {
 		res.Hit, res.Image = false, ""
-		res.Reason = fmt.Sprintf("cache entry %s was created %s (%s ago), older than --max-age %s", ref, e.Created.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)
+		res.Reason = stale
 	}
 	return nil
 }
