@@ -109,4 +109,3 @@ func solve(ctx context.Context, bc *dockerui.Client, st llb.State, p ocispecs.Pl
 	}
 	return res.SingleRef()
 }
-

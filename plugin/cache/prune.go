@@ -13,14 +13,21 @@ import (
 )
 
 // SelectExpired splits entries (newest first) into those to delete and
-// those to keep: per scope the newest keep survive, then anything older
-// than olderThan goes. Entries of unknown age, and entries sharing a
-// digest with a kept one, are kept.
+// those to keep: per scope the images of the newest keep digests survive,
+// then anything older than olderThan goes. Entries of unknown age, and
+// entries sharing a digest with a kept one, are kept: the generation a
+// pointer names goes only with its pointer, and a pointer's platform
+// pointers with it. An older generation is an image of its scope like
+// any other.
 func SelectExpired(entries []*Entry, now time.Time, olderThan time.Duration, keep int) (del, kept []*Entry) {
 	seen := map[string]int{}
 	keptDigest := map[string]bool{}
 	var candidates []*Entry
 	for _, e := range entries {
+		if keptDigest[e.Digest.String()] {
+			kept = append(kept, e)
+			continue
+		}
 		n := seen[e.Scope]
 		seen[e.Scope] = n + 1
 		if n < keep || e.Created.IsZero() || now.Sub(e.Created) <= olderThan {
