@@ -54,7 +54,7 @@ func SelectExpired(entries []*Entry, now time.Time, olderThan time.Duration, kee
 func DeleteEntry(ctx context.Context, reg *registry.Client, repo name.Repository, e *Entry, done map[string]bool) error {
 	d := e.Digest.String()
 	if !done[d] {
-		if err := deleteReferrers(ctx, reg, repo, e.Digest); err != nil {
+		if err := DeleteReferrers(ctx, reg, repo, e.Digest); err != nil {
 			return err
 		}
 		if err := remote.Delete(repo.Digest(d), reg.Options(ctx)...); err != nil && !registry.IsNotFound(err) {
@@ -72,10 +72,10 @@ func DeleteEntry(ctx context.Context, reg *registry.Client, repo name.Repository
 	return nil
 }
 
-// deleteReferrers deletes the artifacts whose subject is digest (push's
+// DeleteReferrers deletes the artifacts whose subject is digest (push's
 // build info) and, on registries without the referrers API, the
 // sha256-<hex> fallback tag listing them.
-func deleteReferrers(ctx context.Context, reg *registry.Client, repo name.Repository, digest v1.Hash) error {
+func DeleteReferrers(ctx context.Context, reg *registry.Client, repo name.Repository, digest v1.Hash) error {
 	idx, err := remote.Referrers(repo.Digest(digest.String()), reg.Options(ctx)...)
 	if err != nil {
 		if registry.IsNotFound(err) {
