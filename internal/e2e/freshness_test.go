@@ -166,8 +166,8 @@ func TestPushMaxAgeRebuilds(t *testing.T) {
 		t.Errorf("push did not say why it rebuilt:\n%s", lastLines(errOut, 30))
 	}
 	d2, _ := v1.NewHash(rebuilt.Digest)
-	oldStamp := imageFiles(t, repo+"@"+first.Digest)["stamp"]
-	if newStamp := imageFiles(t, repo+"@"+rebuilt.Digest)["stamp"]; newStamp == oldStamp || newStamp == "" {
+	oldStamp := imageFiles(t, repo+"@"+first.Digest)["/stamp"]
+	if newStamp := imageFiles(t, repo+"@"+rebuilt.Digest)["/stamp"]; newStamp == oldStamp || newStamp == "" {
 		t.Errorf("/stamp %q after the rebuild, %q before: the feature step did not run again", newStamp, oldStamp)
 	}
 	out, errOut, code := probeCode(t, ws, "--cache-repo", repo, "--max-age", "7d")
