@@ -3,10 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,22 +39,6 @@ func pushWithMeta(t *testing.T, ws, buildkitAddr string, args ...string) (pushMe
 		t.Fatalf("push metadata: %v", err)
 	}
 	return md, errOut
-}
-
-// probeCode runs probe in ws and returns its stdout, stderr and exit code.
-func probeCode(t *testing.T, ws string, args ...string) (string, string, int) {
-	t.Helper()
-	env := []string{"DOCKER_CONFIG=" + t.TempDir(), "XDG_CACHE_HOME=" + t.TempDir()}
-	out, errOut, err := runErr(ws, env, pluginBinary(t), append([]string{"probe"}, args...)...)
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return out, errOut, 0
-	case errors.As(err, &ee):
-		return out, errOut, ee.ExitCode()
-	}
-	t.Fatalf("probe: %v", err)
-	return "", "", -1
 }
 
 // tagDigest is the digest <repo>:<tag> names; zero when there is no such tag.
@@ -152,10 +134,10 @@ func TestPushMaxAgeRebuilds(t *testing.T) {
 
 	// A week and a day later.
 	ageEntry(t, repo, first.Digest, 8*24*time.Hour)
-	if _, errOut, code := probeCode(t, ws, "--cache-repo", repo, "--max-age", "7d"); code != 1 || !strings.Contains(errOut, "older than --max-age 168h") {
+	if _, errOut, code := probeExit(t, ws, repo, nil, "--max-age", "7d"); code != 1 || !strings.Contains(errOut, "older than --max-age 168h") {
 		t.Fatalf("probe of the stale entry: exit %d, want 1 (miss)\n%s", code, errOut)
 	}
-	if _, _, code := probeCode(t, ws, "--cache-repo", repo); code != 0 {
+	if _, _, code := probeExit(t, ws, repo, nil); code != 0 {
 		t.Errorf("probe without --max-age: exit %d, want a hit on the stale entry", code)
 	}
 	rebuilt, errOut := push("--progress", "plain")
@@ -170,7 +152,7 @@ func TestPushMaxAgeRebuilds(t *testing.T) {
 	if newStamp := imageFiles(t, repo+"@"+rebuilt.Digest)["/stamp"]; newStamp == oldStamp || newStamp == "" {
 		t.Errorf("/stamp %q after the rebuild, %q before: the feature step did not run again", newStamp, oldStamp)
 	}
-	out, errOut, code := probeCode(t, ws, "--cache-repo", repo, "--max-age", "7d")
+	out, errOut, code := probeExit(t, ws, repo, nil, "--max-age", "7d")
 	if code != 0 || out != "DEVCACHE_CACHED_IMAGE="+repo+"@"+rebuilt.Digest+"\n" {
 		t.Fatalf("probe after the rebuild: exit %d, %q, want a hit on %s\n%s", code, out, rebuilt.Digest, errOut)
 	}

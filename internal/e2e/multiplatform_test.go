@@ -62,11 +62,11 @@ func TestPushMultiPlatform(t *testing.T) {
 	// probe: the set, each platform alone, in any order; not arm/v7.
 	hit := "DEVCACHE_CACHED_IMAGE=" + repo + "@" + md.Digest + "\n"
 	for _, p := range []string{set, "linux/arm64,linux/amd64", "linux/arm64", "linux/amd64"} {
-		if out, errOut, code := probeCode(t, ws, "--cache-repo", repo, "--platform", p); code != 0 || out != hit {
+		if out, errOut, code := probeExit(t, ws, repo, nil, "--platform", p); code != 0 || out != hit {
 			t.Errorf("probe --platform %s: exit %d, %q, want %q\n%s", p, code, out, hit, errOut)
 		}
 	}
-	if out, errOut, code := probeCode(t, ws, "--cache-repo", repo, "--platform", "linux/arm/v7"); code != 1 {
+	if out, errOut, code := probeExit(t, ws, repo, nil, "--platform", "linux/arm/v7"); code != 1 {
 		t.Errorf("probe --platform linux/arm/v7 (not pushed): exit %d, want 1 (miss)\n%s%s", code, out, errOut)
 	}
 	// push for one platform of the set is a hit on the index too.
