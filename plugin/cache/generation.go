@@ -46,7 +46,7 @@ func TagGeneration(ctx context.Context, reg *registry.Client, repo name.Reposito
 // move it; the last write stands, and each generation they wrote is fresh.
 func Replace(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, built *remote.Descriptor) error {
 	if err := remote.Tag(repo.Tag(tag), built, reg.Options(ctx)...); err != nil {
-		return fmt.Errorf("moving %s:%s to the rebuilt %s: %w", repo, tag, built.Digest, err)
+		return fmt.Errorf("moving %s:%s to the rebuilt %s (a registry with immutable tags refuses this: let dc-* tags be overwritten, or prune the stale entry first): %w", repo, tag, built.Digest, err)
 	}
 	return nil
 }
