@@ -7,10 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/devcache/devcache/devcontainer/plan"
-	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
-	dccache "github.com/devcache/devcache/plugin/cache"
 )
 
 // TestPushMaxAgeLegacyEntry: an entry as an older devcache wrote it (the
@@ -18,12 +14,7 @@ import (
 // is fresh, nothing built (there is no builder here), and is not once it is
 // older: push then sets out to rebuild it.
 func TestPushMaxAgeLegacyEntry(t *testing.T) {
-	isolate(t)
-	reg := resolvetest.StartRegistry(t)
-	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
-	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
-	cache := reg.Host + "/cache"
-	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
+	ws, cache, tag := imageEntryFixture(t)
 	t.Setenv("BUILDKIT_HOST", "unix://"+filepath.Join(t.TempDir(), "no-buildkitd.sock"))
 
 	digest := pushEntry(t, cache, tag, time.Now().Add(-time.Hour), nil)
