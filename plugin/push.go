@@ -146,9 +146,11 @@ func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
 		return err
 	}
 	if desc != nil {
-		_, stale, err := cache.Stale(lookupCtx, p.ro.Registry, p.repo, p.tag, opts.maxAge, time.Now())
-		if err != nil {
-			return err
+		stale := ""
+		if opts.maxAge > 0 {
+			if _, stale, err = cache.Stale(lookupCtx, p.ro.Registry, p.repo, p.tag, opts.maxAge, time.Now()); err != nil {
+				return err
+			}
 		}
 		if stale == "" {
 			p.res.Cached = true
