@@ -23,6 +23,10 @@ type Policy struct {
 	// abandoned and retried: a hung registry fails in this times the
 	// attempts that fit in the deadline, not never.
 	RequestTimeout time.Duration
+	// Stalls is how many stalled attempts of one request are made before
+	// it fails (a registry that accepts connections but never answers is
+	// down, not busy).
+	Stalls int
 	// MaxElapsed bounds the retries of a request whose context has no
 	// deadline.
 	MaxElapsed time.Duration
@@ -32,11 +36,14 @@ type Policy struct {
 }
 
 // Default is the policy of every client that sets none.
-var Default = Policy{RequestTimeout: 20 * time.Second, MaxElapsed: 2 * time.Minute, Base: 250 * time.Millisecond, Cap: 8 * time.Second}
+var Default = Policy{RequestTimeout: 10 * time.Second, Stalls: 3, MaxElapsed: 2 * time.Minute, Base: 250 * time.Millisecond, Cap: 8 * time.Second}
 
 func (p Policy) withDefaults() Policy {
 	if p.RequestTimeout <= 0 {
 		p.RequestTimeout = Default.RequestTimeout
+	}
+	if p.Stalls <= 0 {
+		p.Stalls = Default.Stalls
 	}
 	if p.MaxElapsed <= 0 {
 		p.MaxElapsed = Default.MaxElapsed

@@ -117,20 +117,21 @@ func TestRetriedUntilDeadline(t *testing.T) {
 }
 
 // TestHangFailsPerRequest: a registry that never answers fails each
-// attempt after RequestTimeout and the call after the deadline, with the
-// per-request timeout named.
+// attempt after RequestTimeout and the call after Stalls attempts, long
+// before the deadline, with the per-request timeout named.
 func TestHangFailsPerRequest(t *testing.T) {
 	p, tag := setup(t)
 	rule := p.Add(registrytest.Fault{Path: `/manifests/`, Hang: true})
 	start := time.Now()
-	pol := fast
-	pol.MaxElapsed = 3 * time.Second
-	_, err := remote.Head(tag, opts(context.Background(), pol)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err := remote.Head(tag, opts(ctx, fast)...)
 	d := time.Since(start)
 	if err == nil || !strings.Contains(err.Error(), "per-request timeout") {
 		t.Fatalf("error %v; want the per-request timeout", err)
 	}
-	if d > 10*time.Second || rule.Hits() < 2 {
-		t.Errorf("gave up after %s and %d attempts; want about 3s and several", d, rule.Hits())
+	// 3 stalls of 0.5 s: far below the 2-minute deadline.
+	if d > 20*time.Second || rule.Hits() != 3 {
+		t.Errorf("gave up after %s and %d attempts; want 3 attempts of 0.5s", d, rule.Hits())
 	}
 }

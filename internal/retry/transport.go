@@ -3,6 +3,7 @@ package retry
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,7 +16,8 @@ import (
 // Transport wraps inner with the policy: each request is abandoned after
 // RequestTimeout without progress, and a transient failure of a request
 // that can be sent again (no body, or one http.Request.GetBody recreates)
-// is retried until the request's context ends or MaxElapsed passes. When
+// is retried until the request's context ends or MaxElapsed passes, a
+// stalled one Stalls times at most. When
 // the next wait would pass that deadline it gives up: with the last
 // answer when there was one (so the caller reads the registry's message),
 // else with a *GaveUpError.
@@ -36,6 +38,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		deadline = start.Add(t.p.MaxElapsed)
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	stalls := 0
 	for attempt := 1; ; attempt++ {
 		r, err := again(req, attempt)
 		if err != nil {
@@ -50,7 +53,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, err
 		}
 		resp = buffered(resp)
-		if time.Now().Add(wait).After(deadline) {
+		var stall *StallError
+		if errors.As(err, &stall) {
+			stalls++
+		}
+		if time.Now().Add(wait).After(deadline) || stalls >= t.p.Stalls {
 			return giveUp(resp, err, attempt, start)
 		}
 		timer := time.NewTimer(wait)
