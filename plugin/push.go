@@ -92,6 +92,9 @@ type pushResult struct {
 	// result was discarded in favour of the existing entry).
 	Stored bool   `json:"stored"`
 	Scope  string `json:"scope"`
+	// Warnings are failures after the key tag was written that left the
+	// entry intact (build info, layer cache export).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // pushRun is one push: its inputs, as the flags give them, and its result.
@@ -174,57 +177,97 @@ func (p *pushRun) readBuildTime(ctx context.Context, desc *remote.Descriptor) {
 	}
 }
 
-// buildAndClaim builds and pushes the image by digest, claims the key tag
-// and records the build info; it returns what the key tag holds.
+// buildAndClaim builds and pushes the image by digest, checks it is
+// complete in the registry, claims the key tag, records the build info and
+// exports the layer cache; it returns what the key tag holds. The key tag
+// is written only after the whole image is in the registry (read back by
+// digest, every blob present); what follows it (build info, layer cache)
+// may fail with a warning but cannot harm the entry.
 func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error) {
-	reg := p.ro.Registry
 	start := time.Now()
-	dgst, err := p.build(ctx)
+	dgst, err := p.build(ctx, false)
 	if build.IsUploadRace(err) {
 		// Another push uploaded the same blobs at the same moment; the
 		// registry refused one of them. Everything is cached now: solving
 		// again only repeats the export.
 		fmt.Fprintf(p.cmd.ErrOrStderr(), "pushing raced another push of the same layers (%v); pushing again\n", firstLine(err))
-		dgst, err = p.build(ctx)
+		dgst, err = p.build(ctx, false)
 	}
 	if err != nil {
 		return nil, err
 	}
 	duration := time.Since(start)
 	p.res.BuildSeconds = duration.Seconds()
+	// The registry steps after the build are bounded by --timeout.
+	ctx, cancel := withTimeout(ctx, p.opts.reg.timeout)
+	defer cancel()
+	final, err := p.verifyAndClaim(ctx, dgst)
+	if err != nil {
+		return nil, err
+	}
+	if p.res.Stored {
+		if err := cache.WriteBuildInfo(ctx, p.ro.Registry, p.repo, final, cache.BuildInfo{
+			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
+		}); err != nil {
+			p.warn("%v; the entry is stored, only its build time is unknown (probe --max-age then reads the image's created time)", err)
+		}
+	}
+	if _, err := p.build(ctx, true); err != nil {
+		p.warn("exporting the layer cache failed; the entry is stored, but a later edit may rebuild more than it changed: %v", firstLine(err))
+	}
+	return final, nil
+}
+
+// verifyAndClaim reads the pushed image back by digest, checks every blob
+// is there, and claims the key tag.
+func (p *pushRun) verifyAndClaim(ctx context.Context, dgst string) (*remote.Descriptor, error) {
+	reg := p.ro.Registry
 	built, err := remote.Get(p.repo.Digest(dgst), reg.Options(ctx)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the pushed image %s@%s: %w", p.repo, dgst, err)
+	}
+	if err := cache.Verify(ctx, reg, p.repo, built); err != nil {
+		return nil, fmt.Errorf("the pushed image is incomplete in the registry, so %s was not written; run push again: %w", p.res.KeyTag, err)
 	}
 	final, stored, err := cache.Claim(ctx, reg, p.repo, p.tag, built)
 	if err != nil {
 		return nil, err
 	}
 	p.res.Stored = stored
-	if stored {
-		if err := cache.WriteBuildInfo(ctx, reg, p.repo, final, cache.BuildInfo{
-			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
-		}); err != nil {
-			return nil, err
-		}
-	} else if final.Digest != built.Digest {
+	if !stored && final.Digest != built.Digest {
 		fmt.Fprintf(p.cmd.ErrOrStderr(), "%s was stored by another push meanwhile (%s); using it, not this build's %s\n", p.res.KeyTag, final.Digest, built.Digest)
 	}
 	return final, nil
 }
 
-// build runs the keyed build with the scope's layer cache and returns the
-// digest of the image it pushed.
-func (p *pushRun) build(ctx context.Context) (string, error) {
+// warn reports a failure that leaves the entry intact: on stderr and in
+// the result's warnings.
+func (p *pushRun) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.res.Warnings = append(p.res.Warnings, msg)
+	fmt.Fprintf(p.cmd.ErrOrStderr(), "warning: %s\n", msg)
+}
+
+// build runs the keyed build with the scope's layer cache imported. It
+// pushes the image by digest and returns that digest or, with cacheOnly,
+// (the build being cached by then) only exports the layer cache: a
+// separate solve, so that a failing cache export cannot abort the image's
+// push (BuildKit runs both at once and cancels one when the other fails).
+func (p *pushRun) build(ctx context.Context, cacheOnly bool) (string, error) {
 	c, _, err := builder.Connect(ctx, p.root.builderOptions(true))
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
 	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
-	cacheExports, err := lc.Exports(true)
-	if err != nil {
-		return "", fmt.Errorf("--cache-dir: %w", err)
+	var exports []client.ExportEntry
+	var cacheExports []client.CacheOptionsEntry
+	if cacheOnly {
+		if cacheExports, err = lc.Exports(true); err != nil {
+			return "", fmt.Errorf("--cache-dir: %w", err)
+		}
+	} else {
+		exports = []client.ExportEntry{keyedExport(p.repo, p.plans, p.res)}
 	}
 	resp, err := build.Solve(ctx, c, build.Request{
 		ContextDir:   p.ro.Workspace.Folder,
@@ -232,7 +275,7 @@ func (p *pushRun) build(ctx context.Context) (string, error) {
 		Plans:        p.plans,
 		Allow:        p.ro.Policy.Attr(),
 		Warm:         p.ro.Warm,
-		Exports:      []client.ExportEntry{keyedExport(p.repo, p.plans, p.res)},
+		Exports:      exports,
 		CacheImports: lc.Imports(),
 		CacheExports: cacheExports,
 		BuildArgs:    map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
@@ -240,7 +283,7 @@ func (p *pushRun) build(ctx context.Context) (string, error) {
 		Progress:     p.root.progress,
 		ProgressOut:  p.cmd.ErrOrStderr(),
 	})
-	if err != nil {
+	if err != nil || cacheOnly {
 		return "", err
 	}
 	dgst := resp.ExporterResponse[exptypes.ExporterImageDigestKey]

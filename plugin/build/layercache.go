@@ -48,10 +48,10 @@ func (l LayerCache) Exports(registryExport bool) ([]client.CacheOptionsEntry, er
 			"mode":           "max",
 			"image-manifest": "true",
 			"oci-mediatypes": "true",
-			// The image is the product, the layer cache a speed-up: a
-			// registry that refuses the cache manifest must not lose the
-			// push (BuildKit reports the error in the progress output).
-			"ignore-error": "true",
+			// The image is the product, the layer cache a speed-up: push
+			// exports the cache in a solve of its own after the key tag is
+			// written, so a failure here is reported (a warning), and
+			// cannot lose the push.
 		}})
 	}
 	if l.Dir != "" {
