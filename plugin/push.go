@@ -213,7 +213,11 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 		}
 	}
 	if _, err := p.build(ctx, true); err != nil {
-		p.warn("exporting the layer cache failed; the entry is stored, but a later edit may rebuild more than it changed: %v", firstLine(err))
+		to := p.repo.Tag(cache.ScopeTag(p.res.Scope)).String()
+		if p.cacheDir != "" {
+			to += " and --cache-dir " + p.cacheDir
+		}
+		p.warn("exporting the layer cache to %s failed; the entry is stored, but a later edit may rebuild more than it changed: %v", to, firstLine(err))
 	}
 	return final, nil
 }
