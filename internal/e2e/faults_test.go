@@ -121,6 +121,7 @@ func TestPushKilled(t *testing.T) {
 				return strings.Contains(k.output(), c.marker)
 			})
 			p.Clear()
+			p.Release()
 			firstUploads := p.Count("PUT", blobUploadPath)
 			if got := probeState(t, ws, s.BuildkitAddr, repo); (got == 0) != c.wantHit {
 				t.Errorf("probe exit %d after the kill; want a hit: %v", got, c.wantHit)

@@ -142,16 +142,20 @@ func (p *FaultProxy) Clear() {
 	p.mu.Unlock()
 }
 
-// Release lets every held (Hang) request go on to the registry, now and
-// from now on.
+// Release lets every request held so far go on to the registry; later
+// Hang faults hold again.
 func (p *FaultProxy) Release() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	select {
-	case <-p.release:
-	default:
-		close(p.release)
-	}
+	close(p.release)
+	p.release = make(chan struct{})
+}
+
+// held is the channel Release closes for the requests held now.
+func (p *FaultProxy) held() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.release
 }
 
 // Requests returns "METHOD path outcome" lines of the requests so far
@@ -232,7 +236,7 @@ func (p *FaultProxy) handler(next http.Handler) http.Handler {
 			p.record(r, "hang")
 			select {
 			case <-r.Context().Done():
-			case <-p.release:
+			case <-p.held():
 				next.ServeHTTP(w, r)
 			}
 		default:
