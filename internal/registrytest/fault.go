@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -95,7 +93,6 @@ type FaultProxy struct {
 	// Host is the proxy's host:port.
 	Host string
 
-	srv      *http.Server
 	mu       sync.Mutex
 	rules    []*Rule
 	requests []string
@@ -107,21 +104,9 @@ type FaultProxy struct {
 // request.
 func StartFaults(t testing.TB, upstream string) *FaultProxy {
 	t.Helper()
-	target, err := url.Parse("http://" + upstream)
-	if err != nil {
-		t.Fatalf("registrytest: upstream %q: %v", upstream, err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("registrytest: %v", err)
-	}
-	p := &FaultProxy{Host: l.Addr().String(), release: make(chan struct{})}
-	p.srv = &http.Server{Handler: p.handler(httputil.NewSingleHostReverseProxy(target))}
-	go p.srv.Serve(l)
-	t.Cleanup(func() {
-		p.Release()
-		p.srv.Close()
-	})
+	p := &FaultProxy{release: make(chan struct{})}
+	p.Host = serve(t, upstream, p.handler)
+	t.Cleanup(p.Release)
 	return p
 }
 
