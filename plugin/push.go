@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/internal/retry"
 	"github.com/devcache/devcache/plugin/build"
 	"github.com/devcache/devcache/plugin/builder"
 	"github.com/devcache/devcache/plugin/cache"
@@ -186,11 +187,25 @@ func (p *pushRun) readBuildTime(ctx context.Context, desc *remote.Descriptor) {
 func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error) {
 	start := time.Now()
 	dgst, err := p.build(ctx, false)
-	if build.IsUploadRace(err) {
-		// Another push uploaded the same blobs at the same moment; the
-		// registry refused one of them. Everything is cached now: solving
-		// again only repeats the export.
-		fmt.Fprintf(p.cmd.ErrOrStderr(), "pushing raced another push of the same layers (%v); pushing again\n", firstLine(err))
+	for attempt := 1; attempt <= pushAttempts && err != nil; attempt++ {
+		// Another push uploaded the same blobs at the same moment and the
+		// registry refused one of them, or the registry failed in a way
+		// BuildKit does not retry (long enough). Everything is cached now:
+		// solving again only repeats the export.
+		switch {
+		case build.IsUploadRace(err):
+			fmt.Fprintf(p.cmd.ErrOrStderr(), "pushing raced another push of the same layers (%v); pushing again\n", firstLine(err))
+		case build.IsTransientPush(err):
+			wait := retry.Default.Backoff(attempt + 3) // seconds, not milliseconds
+			fmt.Fprintf(p.cmd.ErrOrStderr(), "pushing failed transiently (%v); pushing again in %s\n", firstLine(err), wait.Round(time.Millisecond))
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, err
+			}
+		default:
+			return nil, err
+		}
 		dgst, err = p.build(ctx, false)
 	}
 	if err != nil {
@@ -198,15 +213,16 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 	}
 	duration := time.Since(start)
 	p.res.BuildSeconds = duration.Seconds()
-	// The registry steps after the build are bounded by --timeout.
-	ctx, cancel := withTimeout(ctx, p.opts.reg.timeout)
+	// The registry steps after the build are bounded by --timeout; the
+	// layer cache export, like the build, is not.
+	regCtx, cancel := withTimeout(ctx, p.opts.reg.timeout)
 	defer cancel()
-	final, err := p.verifyAndClaim(ctx, dgst)
+	final, err := p.verifyAndClaim(regCtx, dgst)
 	if err != nil {
 		return nil, err
 	}
 	if p.res.Stored {
-		if err := cache.WriteBuildInfo(ctx, p.ro.Registry, p.repo, final, cache.BuildInfo{
+		if err := cache.WriteBuildInfo(regCtx, p.ro.Registry, p.repo, final, cache.BuildInfo{
 			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
 		}); err != nil {
 			p.warn("%v; the entry is stored, only its build time is unknown (probe --max-age then reads the image's created time)", err)
@@ -296,6 +312,10 @@ func (p *pushRun) build(ctx context.Context, cacheOnly bool) (string, error) {
 	}
 	return dgst, nil
 }
+
+// pushAttempts is how many more times push solves after a push that raced
+// or met a transient registry failure.
+const pushAttempts = 2
 
 // keyedEpoch is the SOURCE_DATE_EPOCH of every keyed image: the Unix
 // epoch, whatever the environment says, so that the image depends on its
