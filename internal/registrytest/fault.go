@@ -97,6 +97,7 @@ type FaultProxy struct {
 	rules    []*Rule
 	requests []string
 	release  chan struct{}
+	holding  int
 }
 
 // StartFaults starts a FaultProxy in front of upstream (host:port of a
@@ -136,11 +137,32 @@ func (p *FaultProxy) Release() {
 	p.release = make(chan struct{})
 }
 
-// held is the channel Release closes for the requests held now.
-func (p *FaultProxy) held() <-chan struct{} {
+// Holding is how many requests are held (Hang) now: the client has not
+// given up and Release has not been called.
+func (p *FaultProxy) Holding() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.release
+	return p.holding
+}
+
+// hold holds r until its client gives up (then it is dropped) or Release.
+func (p *FaultProxy) hold(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	p.mu.Lock()
+	p.holding++
+	release := p.release
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.holding--
+		p.mu.Unlock()
+	}()
+	select {
+	case <-r.Context().Done():
+	case <-release:
+		if r.Context().Err() == nil {
+			next.ServeHTTP(w, r)
+		}
+	}
 }
 
 // Requests returns "METHOD path outcome" lines of the requests so far
@@ -219,11 +241,7 @@ func (p *FaultProxy) handler(next http.Handler) http.Handler {
 			truncate(w, r, next)
 		case rl.Hang:
 			p.record(r, "hang")
-			select {
-			case <-r.Context().Done():
-			case <-p.held():
-				next.ServeHTTP(w, r)
-			}
+			p.hold(w, r, next)
 		default:
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
