@@ -3,7 +3,10 @@
 // credentials they send: user "reader" may GET and HEAD, user "writer" may
 // do everything, anyone else gets 401 with a Basic challenge (options let
 // anonymous users read, or answer them 404 as registries hiding private
-// repositories do). It records every request with its user and status. It
+// repositories do). It records every request with its user and status.
+// Beside it: RaceProxy (race.go) makes two clients race for a tag, and
+// FaultProxy (fault.go) injects faults (statuses, Retry-After, resets,
+// truncated bodies, delays, hangs) into the requests its rules match. It
 // is for tests only and imports nothing of devcache.
 package registrytest
 
