@@ -57,7 +57,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if errors.As(err, &stall) {
 			stalls++
 		}
-		if time.Now().Add(wait).After(deadline) || stalls >= t.p.Stalls {
+		wait, ok := fit(wait, time.Until(deadline), resp)
+		if !ok || stalls >= t.p.Stalls {
 			return giveUp(resp, err, attempt, start)
 		}
 		timer := time.NewTimer(wait)
@@ -71,6 +72,22 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case <-timer.C:
 		}
 	}
+}
+
+// fit fits a wait into the time left before the deadline: a backoff that
+// would pass it is shortened to half the time left, so that the attempts go
+// on until about the deadline; a Retry-After that would pass it, or less
+// than a second left, ends the retries.
+func fit(wait, left time.Duration, resp *http.Response) (time.Duration, bool) {
+	switch {
+	case wait < left:
+		return wait, true
+	case left < time.Second:
+		return 0, false
+	case resp != nil && resp.Header.Get("Retry-After") != "":
+		return 0, false
+	}
+	return left / 2, true
 }
 
 // again is req for the attempt-th time: with a fresh body from GetBody.
