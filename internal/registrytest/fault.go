@@ -1,7 +1,9 @@
 package registrytest
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -146,7 +148,14 @@ func (p *FaultProxy) Holding() int {
 }
 
 // hold holds r until its client gives up (then it is dropped) or Release.
+// It reads the request's body first: only then does the server notice a
+// client that went away.
 func (p *FaultProxy) hold(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	p.mu.Lock()
 	p.holding++
 	release := p.release

@@ -1,6 +1,7 @@
 package registrytest_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -66,5 +67,22 @@ func TestFaultProxyRules(t *testing.T) {
 	p.Release()
 	if c := <-done; c != 200 || p.Holding() != 0 {
 		t.Errorf("released request: %d, still holding %d", c, p.Holding())
+	}
+
+	// A held upload whose client goes away is dropped, not released.
+	p.Clear()
+	p.Add(registrytest.Fault{Method: "PUT", Path: `/uploads/`, Hang: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+p.Host+"/v2/x/blobs/uploads/1", strings.NewReader("data"))
+	go http.DefaultClient.Do(req)
+	for deadline := time.Now().Add(10 * time.Second); p.Holding() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	for deadline := time.Now().Add(10 * time.Second); p.Holding() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p.Holding() != 0 {
+		t.Errorf("an upload whose client left is still held")
 	}
 }
