@@ -81,7 +81,7 @@ func TestProbeHangFailsPerRequest(t *testing.T) {
 
 // TestProbeLoad429: 50 concurrent probes of one key through a proxy that
 // answers every third key-tag request 429 (Retry-After: 1) each answer a
-// hit or an error (exit 2), never a miss.
+// hit or an error (exit 2), never a miss; with the retries, all hit.
 func TestProbeLoad429(t *testing.T) {
 	ws, cache, p := faultyCache(t)
 	digest := pushEntry(t, cache, dccache.KeyTag([]*plan.Plan{planFor(t, ws)}), time.Now(), nil)
@@ -106,8 +106,10 @@ func TestProbeLoad429(t *testing.T) {
 			t.Errorf("probe %d: %s", i, r)
 		}
 	}
-	if rule.Hits() == 0 || hits == 0 {
-		t.Errorf("%d hits, %d 429s sent", hits, rule.Hits())
+	// Exit 2 would be a correct answer, but with retries until --timeout
+	// every probe gets through the sprinkled 429s.
+	if rule.Hits() == 0 || hits != len(results) {
+		t.Errorf("%d hits of %d, %d 429s sent", hits, len(results), rule.Hits())
 	}
 	t.Logf("%d of 50 hits, %d answers 429", hits, rule.Hits())
 }
