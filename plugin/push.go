@@ -178,15 +178,15 @@ func (p *pushRun) readBuildTime(ctx context.Context, desc *remote.Descriptor) {
 	}
 }
 
-// buildAndClaim builds and pushes the image by digest, checks it is
-// complete in the registry, claims the key tag, records the build info and
-// exports the layer cache; it returns what the key tag holds. The key tag
-// is written only after the whole image is in the registry (read back by
-// digest, every blob present); what follows it (build info, layer cache)
-// may fail with a warning but cannot harm the entry.
+// buildAndClaim builds and pushes the image by digest (exporting the
+// layer cache), checks it is complete in the registry, claims the key tag
+// and records the build info; it returns what the key tag holds. The key
+// tag is written only after the whole image is in the registry (read back
+// by digest, every blob present); the build info and the layer cache may
+// fail with a warning but cannot harm the entry.
 func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error) {
 	start := time.Now()
-	dgst, err := p.build(ctx, false)
+	resp, err := p.build(ctx)
 	for attempt := 1; attempt <= pushAttempts && err != nil; attempt++ {
 		// Another push uploaded the same blobs at the same moment and the
 		// registry refused one of them, or the registry failed in a way
@@ -206,34 +206,33 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 		default:
 			return nil, err
 		}
-		dgst, err = p.build(ctx, false)
+		resp, err = p.build(ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
 	duration := time.Since(start)
 	p.res.BuildSeconds = duration.Seconds()
-	// The registry steps after the build are bounded by --timeout; the
-	// layer cache export, like the build, is not.
-	regCtx, cancel := withTimeout(ctx, p.opts.reg.timeout)
+	// The registry steps after the build are bounded by --timeout.
+	ctx, cancel := withTimeout(ctx, p.opts.reg.timeout)
 	defer cancel()
-	final, err := p.verifyAndClaim(regCtx, dgst)
+	final, err := p.verifyAndClaim(ctx, resp.ExporterResponse[exptypes.ExporterImageDigestKey])
 	if err != nil {
 		return nil, err
 	}
 	if p.res.Stored {
-		if err := cache.WriteBuildInfo(regCtx, p.ro.Registry, p.repo, final, cache.BuildInfo{
+		if err := cache.WriteBuildInfo(ctx, p.ro.Registry, p.repo, final, cache.BuildInfo{
 			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
 		}); err != nil {
 			p.warn("%v; the entry is stored, only its build time is unknown (probe --max-age then reads the image's created time)", err)
 		}
 	}
-	if _, err := p.build(ctx, true); err != nil {
+	for _, e := range resp.CacheExportErrors {
 		to := p.repo.Tag(cache.ScopeTag(p.res.Scope)).String()
 		if p.cacheDir != "" {
 			to += " and --cache-dir " + p.cacheDir
 		}
-		p.warn("exporting the layer cache to %s failed; the entry is stored, but a later edit may rebuild more than it changed: %v", to, firstLine(err))
+		p.warn("the layer cache export to %s failed; the entry is stored, but a later edit may rebuild more than it changed: %s", to, e)
 	}
 	return final, nil
 }
@@ -241,6 +240,9 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 // verifyAndClaim reads the pushed image back by digest, checks every blob
 // is there, and claims the key tag.
 func (p *pushRun) verifyAndClaim(ctx context.Context, dgst string) (*remote.Descriptor, error) {
+	if dgst == "" {
+		return nil, errors.New("the builder pushed the image but did not report its digest; is it BuildKit v0.13 or newer?")
+	}
 	reg := p.ro.Registry
 	built, err := remote.Get(p.repo.Digest(dgst), reg.Options(ctx)...)
 	if err != nil {
@@ -268,34 +270,27 @@ func (p *pushRun) warn(format string, args ...any) {
 	fmt.Fprintf(p.cmd.ErrOrStderr(), "warning: %s\n", msg)
 }
 
-// build runs the keyed build with the scope's layer cache imported. It
-// pushes the image by digest and returns that digest or, with cacheOnly,
-// (the build being cached by then) only exports the layer cache: a
-// separate solve, so that a failing cache export cannot abort the image's
-// push (BuildKit runs both at once and cancels one when the other fails).
-func (p *pushRun) build(ctx context.Context, cacheOnly bool) (string, error) {
+// build runs the keyed build with the scope's layer cache, pushes the
+// image by digest and exports the layer cache (whose failure does not fail
+// the solve: Response.CacheExportErrors).
+func (p *pushRun) build(ctx context.Context) (*build.Response, error) {
 	c, _, err := builder.Connect(ctx, p.root.builderOptions(true))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer c.Close()
 	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
-	var exports []client.ExportEntry
-	var cacheExports []client.CacheOptionsEntry
-	if cacheOnly {
-		if cacheExports, err = lc.Exports(true); err != nil {
-			return "", fmt.Errorf("--cache-dir: %w", err)
-		}
-	} else {
-		exports = []client.ExportEntry{keyedExport(p.repo, p.plans, p.res)}
+	cacheExports, err := lc.Exports(true)
+	if err != nil {
+		return nil, fmt.Errorf("--cache-dir: %w", err)
 	}
-	resp, err := build.Solve(ctx, c, build.Request{
+	return build.Solve(ctx, c, build.Request{
 		ContextDir:   p.ro.Workspace.Folder,
 		ConfigPath:   p.ro.Workspace.ConfigPath,
 		Plans:        p.plans,
 		Allow:        p.ro.Policy.Attr(),
 		Warm:         p.ro.Warm,
-		Exports:      exports,
+		Exports:      []client.ExportEntry{keyedExport(p.repo, p.plans, p.res)},
 		CacheImports: lc.Imports(),
 		CacheExports: cacheExports,
 		BuildArgs:    map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
@@ -303,14 +298,6 @@ func (p *pushRun) build(ctx context.Context, cacheOnly bool) (string, error) {
 		Progress:     p.root.progress,
 		ProgressOut:  p.cmd.ErrOrStderr(),
 	})
-	if err != nil || cacheOnly {
-		return "", err
-	}
-	dgst := resp.ExporterResponse[exptypes.ExporterImageDigestKey]
-	if dgst == "" {
-		return "", errors.New("the builder pushed the image but did not report its digest; is it BuildKit v0.13 or newer?")
-	}
-	return dgst, nil
 }
 
 // pushAttempts is how many more times push solves after a push that raced
