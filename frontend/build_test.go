@@ -187,6 +187,31 @@ RUN false
 	}
 }
 
+// TestDockerfileIgnoreFile: as BuildKit does, .devcontainer/Dockerfile's
+// own Dockerfile.dockerignore applies instead of the context's .dockerignore.
+func TestDockerfileIgnoreFile(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json":       `{"build": {"dockerfile": "Dockerfile", "context": ".."}}`,
+		".devcontainer/Dockerfile":              "FROM " + s.Ref("busybox:latest") + "\nCOPY . /ctx/\n",
+		".devcontainer/Dockerfile.dockerignore": "b.txt\n",
+		".dockerignore":                         "a.txt\n",
+		"a.txt":                                 "a\n",
+		"b.txt":                                 "b\n",
+	})
+	ref := s.Ref("frontend/dockerignore:1")
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, files, _ := image(t, ref)
+	if _, ok := files["/ctx/a.txt"]; !ok {
+		t.Error("a.txt is missing: the context's .dockerignore applied although Dockerfile.dockerignore exists")
+	}
+	if _, ok := files["/ctx/b.txt"]; ok {
+		t.Error("b.txt was sent despite Dockerfile.dockerignore")
+	}
+}
+
 // TestOCIAndTarballFeatures builds features published to a registry (as
 // `devcontainer features publish` does) and served as a tarball over https.
 // The tarball is downloaded by buildkitd (which trusts the server, see

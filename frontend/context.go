@@ -13,6 +13,8 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/pkg/errors"
+
+	"github.com/devcache/devcache/internal/dockerfile"
 )
 
 // configPathArg is the build arg through which a client names the config's
@@ -125,17 +127,25 @@ func contextPath(p string) (string, error) {
 	return c, nil
 }
 
-// dockerignore reads <dir>/.dockerignore from the build context and returns
-// its patterns relative to the context root.
-func (b *buildCtx) dockerignore(ctx context.Context, dir string) ([]string, error) {
-	p := path.Join(dir, ".dockerignore")
-	ref, err := b.readFiles(ctx, "load .dockerignore", []string{p})
+// dockerignore reads the ignore file that applies to a build of the
+// Dockerfile at dockerfile with the context at dir (see
+// dockerfile.IgnoreFiles: Dockerfile.dockerignore, else <dir>/.dockerignore)
+// and returns its patterns relative to the build context's root.
+func (b *buildCtx) dockerignore(ctx context.Context, dockerfilePath, dir string) ([]string, error) {
+	names := dockerfile.IgnoreFiles(dockerfilePath, dir)
+	ref, err := b.readFiles(ctx, "load .dockerignore", names)
 	if err != nil {
 		return nil, err
 	}
-	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
+	var p string
+	var dt []byte
+	for _, p = range names {
+		if dt, err = ref.ReadFile(ctx, client.ReadRequest{Filename: p}); err == nil {
+			break
+		}
+	}
 	if err != nil {
-		return nil, nil // no .dockerignore
+		return nil, nil // no ignore file
 	}
 	patterns, err := ignorefile.ReadAll(bytes.NewReader(dt))
 	if err != nil {

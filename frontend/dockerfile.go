@@ -48,7 +48,7 @@ func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, pl
 	if err != nil {
 		return llb.State{}, nil, errors.Errorf("%s: build.context: %s is outside the build context; build from a directory that contains it", pl.ConfigFile, b.Context)
 	}
-	excludes, err := bctx.dockerignore(ctx, ctxRel)
+	excludes, err := bctx.dockerignore(ctx, dfRel, ctxRel)
 	if err != nil {
 		return llb.State{}, nil, err
 	}

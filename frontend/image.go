@@ -87,7 +87,13 @@ func emptyImage(p ocispecs.Platform) *dockerspec.DockerOCIImage {
 // solve marshals st for platform p and solves it, forwarding the build's
 // cache imports so --cache-from works for every step.
 func solve(ctx context.Context, bc *dockerui.Client, st llb.State, p ocispecs.Platform) (client.Reference, error) {
-	def, err := st.Marshal(ctx, llb.Platform(p), llb.WithCaps(bc.BuildOpts().LLBCaps))
+	opts := []llb.ConstraintsOpt{llb.Platform(p), llb.WithCaps(bc.BuildOpts().LLBCaps)}
+	if bc.IsNoCache("") {
+		// --no-cache (push --max-age's rebuild): every step runs again and
+		// the base image is resolved and pulled again.
+		opts = append(opts, llb.IgnoreCache)
+	}
+	def, err := st.Marshal(ctx, opts...)
 	if err != nil {
 		return nil, errors.Wrap(err, "marshal LLB")
 	}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devcache/devcache/devcontainer/plan"
-	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	dccache "github.com/devcache/devcache/plugin/cache"
 )
 
@@ -14,12 +12,7 @@ import (
 // included; a value --max-age refuses is an error (exit 2) naming the
 // variable, never "any age"; the command line still wins over it.
 func TestEnvMaxAge(t *testing.T) {
-	isolate(t)
-	reg := resolvetest.StartRegistry(t)
-	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
-	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
-	cache := reg.Host + "/cache"
-	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
+	ws, cache, tag := imageEntryFixture(t)
 	pushEntry(t, cache, tag, time.Unix(0, 0), map[string]string{dccache.AnnotationCreated: time.Now().Add(-8 * 24 * time.Hour).UTC().Format(time.RFC3339)})
 	probe := func(env string, args ...string) cmdResult {
 		t.Helper()

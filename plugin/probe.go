@@ -58,7 +58,8 @@ with one manifest HEAD (a single request where the registry allows anonymous
 reads; credentials follow its challenge). Nothing is built, pulled or written. With a lockfile
 and a digest-pinned base image the Plan needs no registry request at all
 (feature payloads and pinned images are read from the local resolve cache once
-fetched).
+fetched). An entry pushed for several platforms is also found for each
+platform of its set alone (push tags it with each platform's key).
 
 Exit codes:
   0  hit: prints DEVCACHE_CACHED_IMAGE=<repo>@sha256:…
@@ -79,7 +80,8 @@ When $GITHUB_OUTPUT is set, hit=, cached-image= and key-tag= are appended to it.
   # Why is it a miss? Compare with the newest entry of this config
   docker devcache probe --cache-repo registry.example.com/team/devcache --explain
 
-  # Rebuild weekly: entries older than 7 days are misses
+  # Rebuild weekly: entries older than 7 days are misses, which
+  # "docker devcache push --max-age 7d" then rebuilds
   docker devcache probe --cache-repo registry.example.com/team/devcache --max-age 7d --format json`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -192,18 +194,14 @@ func lookUp(ctx context.Context, reg *registry.Client, repo name.Repository, tag
 
 // checkAge turns a hit older than --max-age into a miss.
 func checkAge(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, maxAge time.Duration, res *probeResult) error {
-	ref := repo.Tag(tag)
-	e, err := cache.ReadEntry(ctx, reg, repo, tag)
+	e, stale, err := cache.Stale(ctx, reg, repo, tag, maxAge, time.Now())
 	if err != nil {
-		return fmt.Errorf("reading the age of %s: %w", ref, err)
+		return err
 	}
 	res.Created = e.Created
-	if e.Created.IsZero() {
-		return fmt.Errorf("%s records no creation time (no %s annotation, no config created); cannot apply --max-age", ref, cache.AnnotationCreated)
-	}
-	if age := time.Since(e.Created); age > maxAge {
+	if stale != "" {
 		res.Hit, res.Image = false, ""
-		res.Reason = fmt.Sprintf("cache entry %s was created %s (%s ago), older than --max-age %s", ref, e.Created.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)
+		res.Reason = stale
 	}
 	return nil
 }

@@ -196,12 +196,7 @@ func TestProbeErrorsAreNotMisses(t *testing.T) {
 // TestProbeMaxAge: an entry older than --max-age is a miss, by the created
 // annotation or, without it, the image config's created.
 func TestProbeMaxAge(t *testing.T) {
-	isolate(t)
-	reg := resolvetest.StartRegistry(t)
-	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
-	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
-	cache := reg.Host + "/cache"
-	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
+	ws, cache, tag := imageEntryFixture(t)
 
 	// The annotation wins over the config's (reproducible, old) created.
 	pushEntry(t, cache, tag, time.Unix(0, 0), map[string]string{dccache.AnnotationCreated: time.Now().Add(-48 * time.Hour).UTC().Format(time.RFC3339)})
@@ -287,12 +282,7 @@ func TestProbeExplain(t *testing.T) {
 // TestProbeMaxAgeBuildInfo: without a created annotation on the manifest,
 // the age is push's build-info referrer's, not the (reproducible) config's.
 func TestProbeMaxAgeBuildInfo(t *testing.T) {
-	isolate(t)
-	reg := resolvetest.StartRegistry(t)
-	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
-	ws := imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
-	cache := reg.Host + "/cache"
-	tag := dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
+	ws, cache, tag := imageEntryFixture(t)
 	pushEntry(t, cache, tag, time.Unix(0, 0), nil)
 	writeTestBuildInfo(t, cache, tag, time.Now().Add(-2*time.Hour))
 	if r := runDevcache(t, "probe", "--workspace-folder", ws, "--cache-repo", cache, "--max-age", "3h"); r.code != 0 {

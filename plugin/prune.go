@@ -46,11 +46,14 @@ func newPruneCommand(root *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prune --cache-repo REPO --older-than DUR [--keep N] [--dry-run]",
 		Short: "Delete expired cache entries",
-		Long: `Delete the cache entries (tags dc-<key>) of a cache repository that are older
-than --older-than, by their manifest digest. Within each cache scope (the
-config's path, or the scope push recorded) the newest --keep entries are kept
-whatever their age: by default the newest entry of every scope survives, and
-only --keep 0 deletes it. Other tags of the repository are never touched.
+		Long: `Delete the cache entries (pointer tags dc-<key> and generation tags
+dc-<key>-<gen>) of a cache repository that are older than --older-than, by
+their manifest digest. Within each cache scope (the config's path, or the
+scope push recorded) the newest --keep images are kept whatever their age
+(the tags of one digest, such as a pointer and the generation it names, are
+one image): by default the newest entry of every scope survives, and only
+--keep 0 deletes it. Older generations that push --max-age replaced go once
+expired. Other tags of the repository are never touched.
 
 An entry's age is its manifest's org.opencontainers.image.created annotation,
 else that of the build-info artifact push records beside it, else its image

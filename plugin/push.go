@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -29,6 +30,7 @@ type pushOptions struct {
 	cacheDir     string
 	tags         []string
 	metadataFile string
+	maxAge       time.Duration
 	resolve      resolveFlags
 	reg          registryOptions
 }
@@ -50,7 +52,15 @@ layer cache of the config's scope imported, pushed to the key tag (and the
 (<cache-repo>:cache-<scope>, mode=max), so a later edit rebuilds only what
 changed.
 
-Key tags are never overwritten. The image is reproducible (SOURCE_DATE_EPOCH,
+With --max-age, an entry older than that is rebuilt: without the layer
+cache (every step runs again, the base image is pulled again, so package
+updates land), kept under its generation tag <cache-repo>:dc-<key>-<digest>,
+and dc-<key> moves to it. A fresher entry is a hit, as without --max-age.
+Otherwise key tags are never overwritten. With several --platform values the
+entry is one index, also tagged with each platform's own key, so that probe
+for one platform of the set finds it.
+
+The image is reproducible (SOURCE_DATE_EPOCH,
 rewritten layer timestamps, no provenance): two builders pushing one Plan push
 the same manifest. Its build time, push time, key inputs and devcache version
 are recorded in a build-info artifact that refers to it.
@@ -66,6 +76,9 @@ it, as probe does.`,
 		Example: `  # In CI, before the dev container is needed
   docker devcache push --cache-repo registry.example.com/team/devcache
 
+  # Rebuild weekly, so that security updates land (probe --max-age 7d agrees)
+  docker devcache push --cache-repo registry.example.com/team/devcache --max-age 7d
+
   # Also tag it for humans
   docker devcache push --cache-repo registry.example.com/team/devcache -t registry.example.com/team/dev:main`,
 		Args: cobra.NoArgs,
@@ -78,6 +91,7 @@ it, as probe does.`,
 	f.StringVar(&opts.cacheScope, "cache-scope", "", "Layer cache scope (default: the config's path in the workspace)")
 	f.StringVar(&opts.cacheDir, "cache-dir", "", "Also import and export the layer cache in this local directory")
 	f.StringArrayVarP(&opts.tags, "tag", "t", nil, "Also push the image as this reference (repeatable)")
+	durationVar(f, &opts.maxAge, "max-age", 0, "Rebuild an entry older than this without the layer cache (e.g. 7d; 0: any age is a hit)")
 	f.StringVar(&opts.metadataFile, "metadata-file", "", "Write the result (digest, key, cache hit) as JSON to this file")
 	addResolveFlags(f, &opts.resolve, &opts.reg)
 	addWarmCacheFlag(f, &opts.reg)
@@ -115,7 +129,9 @@ type pushRun struct {
 	tags     []name.Tag
 	plans    []*plan.Plan
 	tag      string // the key tag
-	res      *pushResult
+	// stale is the entry --max-age rebuilds; nil without.
+	stale *remote.Descriptor
+	res   *pushResult
 }
 
 func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
@@ -140,9 +156,23 @@ func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
 		return err
 	}
 	if desc != nil {
-		p.res.Cached = true
-		p.readBuildTime(lookupCtx, desc)
-		return p.finish(ctx, desc)
+		stale := ""
+		if opts.maxAge > 0 {
+			if _, stale, err = cache.Stale(lookupCtx, p.ro.Registry, p.repo, p.tag, opts.maxAge, time.Now()); err != nil {
+				return err
+			}
+		}
+		if stale == "" {
+			p.res.Cached = true
+			p.readBuildTime(lookupCtx, desc)
+			// An entry of an older devcache may lack its platform pointers.
+			if err := cache.PointPlatforms(lookupCtx, p.ro.Registry, p.repo, cache.PlatformKeys(p.plans), desc, nil); err != nil {
+				return err
+			}
+			return p.finish(ctx, desc)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s; rebuilding it without the layer cache\n", stale)
+		p.stale = desc
 	}
 	// A miss: build with the scope's layers, push by digest, then claim
 	// the key tag unless another push did meanwhile.
@@ -257,7 +287,7 @@ func (p *pushRun) verifyAndClaim(ctx context.Context, dgst string) (*remote.Desc
 	if err := cache.Verify(ctx, reg, p.repo, built); err != nil {
 		return nil, fmt.Errorf("the pushed image is incomplete in the registry, so %s was not written; run push again: %w", p.res.KeyTag, err)
 	}
-	final, stored, err := cache.Claim(ctx, reg, p.repo, p.tag, built)
+	final, stored, err := p.store(ctx, built)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +306,33 @@ func (p *pushRun) warn(format string, args ...any) {
 	fmt.Fprintf(p.cmd.ErrOrStderr(), "warning: %s\n", msg)
 }
 
+// store points the key tag at built: claimed on a miss, moved from the
+// stale entry on a rebuild. A stored entry also gets its generation tag and,
+// for several platforms, each platform's pointer.
+func (p *pushRun) store(ctx context.Context, built *remote.Descriptor) (*remote.Descriptor, bool, error) {
+	reg := p.ro.Registry
+	final, stored := built, true
+	var previous *v1.Hash
+	if p.stale != nil {
+		previous = &p.stale.Digest
+		if err := cache.Replace(ctx, reg, p.repo, p.tag, built); err != nil {
+			return nil, false, err
+		}
+	} else {
+		var err error
+		if final, stored, err = cache.Claim(ctx, reg, p.repo, p.tag, built); err != nil {
+			return nil, false, err
+		}
+	}
+	if !stored {
+		return final, false, nil
+	}
+	if err := cache.TagGeneration(ctx, reg, p.repo, p.res.Key, final); err != nil {
+		return nil, false, err
+	}
+	return final, true, cache.PointPlatforms(ctx, reg, p.repo, cache.PlatformKeys(p.plans), final, previous)
+}
+
 // build runs the keyed build with the scope's layer cache, pushes the
 // image by digest and exports the layer cache (whose failure does not fail
 // the solve: Response.CacheExportErrors).
@@ -290,6 +347,12 @@ func (p *pushRun) build(ctx context.Context) (*build.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--cache-dir: %w", err)
 	}
+	// A rebuild of a stale entry runs every step again; its layers still
+	// refresh the scope's layer cache.
+	cacheImports := lc.Imports()
+	if p.stale != nil {
+		cacheImports = nil
+	}
 	return build.Solve(ctx, c, build.Request{
 		ContextDir:   p.ro.Workspace.Folder,
 		ConfigPath:   p.ro.Workspace.ConfigPath,
@@ -297,7 +360,8 @@ func (p *pushRun) build(ctx context.Context) (*build.Response, error) {
 		Allow:        p.ro.Policy.Attr(),
 		Warm:         p.ro.Warm,
 		Exports:      []client.ExportEntry{keyedExport(p.repo, p.plans, p.res)},
-		CacheImports: lc.Imports(),
+		CacheImports: cacheImports,
+		NoCache:      p.stale != nil,
 		CacheExports: cacheExports,
 		BuildArgs:    map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
 		Credentials:  p.root.credentials(),

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+	dccache "github.com/devcache/devcache/plugin/cache"
 	"github.com/devcache/devcache/plugin/resolver"
 )
 
@@ -128,4 +130,16 @@ func planFor(t *testing.T, ws string) *plan.Plan {
 		t.Fatal(err)
 	}
 	return res.Plans[0]
+}
+
+// imageEntryFixture isolates the test and starts a registry holding a base
+// image; it returns a workspace whose config uses that image, a cache
+// repository in the same registry and the workspace's key tag there.
+func imageEntryFixture(t *testing.T) (ws, cache, tag string) {
+	t.Helper()
+	isolate(t)
+	reg := resolvetest.StartRegistry(t)
+	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
+	ws = imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
+	return ws, reg.Host + "/cache", dccache.KeyTag([]*plan.Plan{planFor(t, ws)})
 }

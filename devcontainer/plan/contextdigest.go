@@ -19,7 +19,9 @@ import (
 )
 
 // contextDigest is the digest of the build-context files a Dockerfile
-// reads (see contextSources), after the context's .dockerignore: for each
+// reads (see contextSources), after the ignore file that applies to the
+// Dockerfile (dockerfile.IgnoreFiles: Dockerfile.dockerignore, else the
+// context's .dockerignore): for each
 // selected file, in path order, its slash path relative to the context, its
 // owner-executable bit and the sha256 of its content (a symlink: its target;
 // a directory: its path only).
@@ -27,8 +29,8 @@ import (
 // What a checkout does not reproduce is left out, so that two clones of one
 // commit get one key: mtimes, owners, and the group/other permission bits
 // (which follow the umask; git records only the executable bit). Files the
-// Dockerfile does not read, and files .dockerignore excludes, are not read.
-func contextDigest(contextDir string, df *dockerfile.Summary) (string, error) {
+// Dockerfile does not read, and files the ignore file excludes, are not read.
+func contextDigest(contextDir, dockerfilePath string, df *dockerfile.Summary) (string, error) {
 	sources, whole := contextSources(df)
 	if whole {
 		sources = []string{"."}
@@ -36,7 +38,7 @@ func contextDigest(contextDir string, df *dockerfile.Summary) (string, error) {
 	if len(sources) == 0 {
 		return "", nil
 	}
-	ignore, err := readDockerignore(contextDir)
+	ignore, ignoreFile, err := readDockerignore(contextDir, dockerfilePath)
 	if err != nil {
 		return "", err
 	}
@@ -53,7 +55,7 @@ func contextDigest(contextDir string, df *dockerfile.Summary) (string, error) {
 		if ignore != nil {
 			excluded, err := ignore.MatchesOrParentMatches(r)
 			if err != nil {
-				return fmt.Errorf("%s: %w", filepath.Join(contextDir, ".dockerignore"), err)
+				return fmt.Errorf("%s: %w", ignoreFile, err)
 			}
 			if excluded {
 				if d.IsDir() && !ignore.Exclusions() {
@@ -137,27 +139,38 @@ func contextEntry(full, r string, d fs.DirEntry) (string, error) {
 	return fmt.Sprintf("f %q %s %s\n", r, x, hex.EncodeToString(h.Sum(nil))), nil
 }
 
-// readDockerignore reads <contextDir>/.dockerignore; nil when absent.
-func readDockerignore(contextDir string) (*patternmatcher.PatternMatcher, error) {
-	p := filepath.Join(contextDir, ".dockerignore")
-	f, err := os.Open(p)
-	if os.IsNotExist(err) {
-		return nil, nil
+// readDockerignore reads the ignore file that applies to a build of
+// dockerfilePath with contextDir (see dockerfile.IgnoreFiles) and returns
+// its matcher and path; nil when there is none.
+func readDockerignore(contextDir, dockerfilePath string) (*patternmatcher.PatternMatcher, string, error) {
+	for _, name := range dockerfile.IgnoreFiles(filepath.ToSlash(dockerfilePath), filepath.ToSlash(contextDir)) {
+		p := filepath.FromSlash(name)
+		f, err := os.Open(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, p, err
+		}
+		defer f.Close()
+		pm, err := ignoreMatcher(f)
+		if err != nil {
+			return nil, p, fmt.Errorf("%s: %w", p, err)
+		}
+		return pm, p, nil
 	}
+	return nil, "", nil
+}
+
+// ignoreMatcher parses an ignore file as BuildKit does (patterns relative to
+// the context root, a leading "/" dropped).
+func ignoreMatcher(r io.Reader) (*patternmatcher.PatternMatcher, error) {
+	patterns, err := ignorefile.ReadAll(r)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	for i, pat := range patterns {
 		patterns[i] = strings.TrimPrefix(pat, "/")
 	}
-	pm, err := patternmatcher.New(patterns)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	return pm, nil
+	return patternmatcher.New(patterns)
 }

@@ -71,3 +71,37 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+// TestKeyFollowsDockerfileIgnore: BuildKit applies <Dockerfile>.dockerignore
+// instead of the context's .dockerignore when it exists, so a file the
+// context's .dockerignore excludes is still sent and must be in the key
+// (keying after .dockerignore alone was a stale hit), and a file only the
+// Dockerfile's ignore file excludes is not read.
+func TestKeyFollowsDockerfileIgnore(t *testing.T) {
+	ws := t.TempDir()
+	write(t, cfgPath(ws), `{"build": {"dockerfile": "Dockerfile", "context": ".."}}`)
+	write(t, dfPath(ws), "FROM devcache.test/base:1\nCOPY . /ctx/\n")
+	write(t, filepath.Join(ws, ".dockerignore"), "data.txt\n")
+	write(t, dfPath(ws)+".dockerignore", "other.txt\n")
+	write(t, filepath.Join(ws, "data.txt"), "one\n")
+	write(t, filepath.Join(ws, "other.txt"), "not read\n")
+	r := newResolver(t, resolve.Options{})
+	key := func() string {
+		t.Helper()
+		res, err := planFor(t, ws, r, plan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Plan.Key()
+	}
+	before := key()
+	write(t, filepath.Join(ws, "data.txt"), "two\n")
+	edited := key()
+	if edited == before {
+		t.Error("editing data.txt, which Dockerfile.dockerignore lets through, did not change the key (a stale hit)")
+	}
+	write(t, filepath.Join(ws, "other.txt"), "still not read\n")
+	if key() != edited {
+		t.Error("editing other.txt, which Dockerfile.dockerignore excludes, changed the key")
+	}
+}

@@ -60,12 +60,12 @@ RUN echo prod > /prod
 	})
 }
 
-// probeExit runs the plugin's probe in ws with env and returns its stdout,
-// stderr and exit code.
-func probeExit(t *testing.T, ws, repo string, env []string) (string, string, int) {
+// probeExit runs the plugin's probe in ws with env and args and returns
+// its stdout, stderr and exit code.
+func probeExit(t *testing.T, ws, repo string, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	env = append([]string{"DOCKER_CONFIG=" + t.TempDir(), "XDG_CACHE_HOME=" + t.TempDir()}, env...)
-	out, errOut, err := runErr(ws, env, pluginBinary(t), "probe", "--cache-repo", repo)
+	out, errOut, err := runErr(ws, env, pluginBinary(t), append([]string{"probe", "--cache-repo", repo}, args...)...)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

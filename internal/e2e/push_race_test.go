@@ -11,6 +11,7 @@ import (
 	"github.com/devcache/devcache/internal/registrytest"
 	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
+	"github.com/devcache/devcache/plugin/cache"
 )
 
 // TestPushConcurrentDiffering: two fresh daemons push one key at once, for
@@ -21,7 +22,7 @@ import (
 // the end; the push whose image did not stand says so on stderr.
 func TestPushConcurrentDiffering(t *testing.T) {
 	s := stacktest.Get(t)
-	proxy := registrytest.StartRace(t, s.Registry, func(tag string) bool { return strings.HasPrefix(tag, "dc-") })
+	proxy := registrytest.StartRace(t, s.Registry, cache.IsKeyTag)
 	nonce := fmt.Sprint(time.Now().UnixNano())
 	ws := featureWorkspace(t, s.Ref("busybox:latest"), nonce,
 		"#!/bin/sh\nset -e\nhead -c 32 /dev/urandom | od -An -tx1 > /feature-c-random\n")

@@ -69,6 +69,12 @@ func busyboxLayer(ctx context.Context, busybox string) (v1.Layer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return busyboxLayerOf(bin, applets)
+}
+
+// busyboxLayerOf is the rootfs layer of the busybox binary bin with links
+// for applets.
+func busyboxLayerOf(bin []byte, applets []string) (v1.Layer, error) {
 	rootfs, err := busyboxRootfs(bin, applets)
 	if err != nil {
 		return nil, err

@@ -1,5 +1,7 @@
 // Package cache owns the cache entries of a cache repository, as
-// docs/cache-commands.md describes them: key tags (TagOf, KeyOfTag), layer
+// docs/cache-commands.md describes them: key tags — pointers (TagOf,
+// KeyOfTag), generations (GenerationTag, TagGeneration, Replace, Stale) and
+// platform pointers (PlatformKeys, PointPlatforms) —, layer
 // cache scopes and their tags (Scope, ScopeTag), entries and their
 // annotations (ReadEntry, ListEntries), the build-info referrer that records
 // when and how fast an entry was built (WriteBuildInfo, ReadBuildInfo), the

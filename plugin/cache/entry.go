@@ -33,7 +33,8 @@ const (
 	AnnotationCreated = "org.opencontainers.image.created"
 )
 
-// Entry is one <cache-repo>:dc-<key> entry.
+// Entry is one <cache-repo>:dc-<key> (pointer) or dc-<key>-<gen>
+// (generation) entry.
 type Entry struct {
 	Tag    string
 	Digest v1.Hash
@@ -122,8 +123,10 @@ func ReadEntry(ctx context.Context, r *registry.Client, repo name.Repository, ta
 	return e, nil
 }
 
-// ListEntries reads every key-tag entry of repo (8 at a time), newest
-// first. A repository that does not exist has no entries.
+// ListEntries reads every entry of repo (8 at a time), newest first: one
+// per pointer tag and one per generation tag (tag.go), so a generation the
+// pointer names appears twice with one digest. A repository that does not
+// exist has no entries.
 func ListEntries(ctx context.Context, r *registry.Client, repo name.Repository) ([]*Entry, error) {
 	tags, err := remote.List(repo, r.Options(ctx)...)
 	if err != nil {
@@ -134,7 +137,7 @@ func ListEntries(ctx context.Context, r *registry.Client, repo name.Repository) 
 	}
 	var keyTags []string
 	for _, t := range tags {
-		if IsKeyTag(t) {
+		if _, _, gen := KeyOfGenerationTag(t); gen || IsKeyTag(t) {
 			keyTags = append(keyTags, t)
 		}
 	}

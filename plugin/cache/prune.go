@@ -13,14 +13,21 @@ import (
 )
 
 // SelectExpired splits entries (newest first) into those to delete and
-// those to keep: per scope the newest keep survive, then anything older
-// than olderThan goes. Entries of unknown age, and entries sharing a
-// digest with a kept one, are kept.
+// those to keep: per scope the images of the newest keep digests survive,
+// then anything older than olderThan goes. Entries of unknown age, and
+// entries sharing a digest with a kept one, are kept: the generation a
+// pointer names goes only with its pointer, and a pointer's platform
+// pointers with it. An older generation is an image of its scope like
+// any other.
 func SelectExpired(entries []*Entry, now time.Time, olderThan time.Duration, keep int) (del, kept []*Entry) {
 	seen := map[string]int{}
 	keptDigest := map[string]bool{}
 	var candidates []*Entry
 	for _, e := range entries {
+		if keptDigest[e.Digest.String()] {
+			kept = append(kept, e)
+			continue
+		}
 		n := seen[e.Scope]
 		seen[e.Scope] = n + 1
 		if n < keep || e.Created.IsZero() || now.Sub(e.Created) <= olderThan {
@@ -47,7 +54,7 @@ func SelectExpired(entries []*Entry, now time.Time, olderThan time.Duration, kee
 func DeleteEntry(ctx context.Context, reg *registry.Client, repo name.Repository, e *Entry, done map[string]bool) error {
 	d := e.Digest.String()
 	if !done[d] {
-		if err := deleteReferrers(ctx, reg, repo, e.Digest); err != nil {
+		if err := DeleteReferrers(ctx, reg, repo, e.Digest); err != nil {
 			return err
 		}
 		if err := remote.Delete(repo.Digest(d), reg.Options(ctx)...); err != nil && !registry.IsNotFound(err) {
@@ -65,10 +72,10 @@ func DeleteEntry(ctx context.Context, reg *registry.Client, repo name.Repository
 	return nil
 }
 
-// deleteReferrers deletes the artifacts whose subject is digest (push's
+// DeleteReferrers deletes the artifacts whose subject is digest (push's
 // build info) and, on registries without the referrers API, the
 // sha256-<hex> fallback tag listing them.
-func deleteReferrers(ctx context.Context, reg *registry.Client, repo name.Repository, digest v1.Hash) error {
+func DeleteReferrers(ctx context.Context, reg *registry.Client, repo name.Repository, digest v1.Hash) error {
 	idx, err := remote.Referrers(repo.Digest(digest.String()), reg.Options(ctx)...)
 	if err != nil {
 		if registry.IsNotFound(err) {
