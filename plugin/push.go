@@ -223,6 +223,12 @@ func (p *pushRun) readBuildTime(ctx context.Context, desc *remote.Descriptor) {
 func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error) {
 	start := time.Now()
 	resp, err := p.build(ctx)
+	if err != nil && p.cacheDir != "" && strings.Contains(err.Error(), p.cacheDir) {
+		// BuildKit's client writes the local layer cache itself: its
+		// failure (a full disk) fails the solve, after the image's push
+		// but before the key tag.
+		return nil, fmt.Errorf("--cache-dir %s: %w (free space there or drop --cache-dir, then push again; %s was not written)", p.cacheDir, err, p.res.KeyTag)
+	}
 	for attempt := 1; attempt <= pushAttempts && err != nil; attempt++ {
 		// Another push uploaded the same blobs at the same moment and the
 		// registry refused one of them, or the registry failed in a way

@@ -218,8 +218,9 @@ func TestPushConcurrentFreshDaemons(t *testing.T) {
 }
 
 // TestPushCacheDirDiskFull: a push whose --cache-dir is on a full
-// filesystem stores the entry, says the layer cache export failed for lack
-// of space, and leaves no corrupt layer cache index behind.
+// filesystem fails with an error naming --cache-dir and the full disk,
+// leaves a miss and no corrupt layer cache index, and once there is space
+// the next push stores a complete entry.
 func TestPushCacheDirDiskFull(t *testing.T) {
 	s := stacktest.Get(t)
 	full := disktest.Full(t)
@@ -227,22 +228,24 @@ func TestPushCacheDirDiskFull(t *testing.T) {
 	repo := s.Ref("e2e/disk-full")
 	cacheDir := filepath.Join(full, "layers")
 	code, out, errOut := exitCode(t, ws, s.BuildkitAddr, "push", "--cache-repo", repo, "--cache-dir", cacheDir, "--progress", "plain", "--format", "json")
-	if code != 0 {
-		t.Fatalf("push exit %d:\n%s\n%s", code, out, lastLines(errOut, 30))
+	if code == 0 || !strings.Contains(errOut, "--cache-dir "+cacheDir) || !strings.Contains(errOut, "no space left on device") {
+		t.Fatalf("push exit %d, want an error naming --cache-dir and the full disk:\n%s\n%s", code, out, lastLines(errOut, 10))
 	}
-	var res struct {
-		Warnings []string
-		KeyTag   string
+	if got := probeState(t, ws, s.BuildkitAddr, repo); got != 1 {
+		t.Errorf("probe exit %d after the failed push; want a miss", got)
 	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("push printed %q: %v", out, err)
-	}
-	w := strings.Join(res.Warnings, "\n")
-	if !strings.Contains(w, "--cache-dir "+cacheDir) || !strings.Contains(w, "no space left on device") {
-		t.Errorf("warnings %q do not name --cache-dir and the full disk", res.Warnings)
-	}
-	requireComplete(t, res.KeyTag)
 	if b, err := os.ReadFile(filepath.Join(cacheDir, "index.json")); err == nil && !json.Valid(b) {
 		t.Errorf("the layer cache index is corrupt: %q", b)
+	}
+
+	if err := os.Remove(disktest.Filler(full)); err != nil {
+		t.Fatal(err)
+	}
+	devcache(t, ws, s.BuildkitAddr, nil, "push", "--cache-repo", repo, "--cache-dir", cacheDir, "--progress", "quiet")
+	if got := probeState(t, ws, s.BuildkitAddr, repo); got != 0 {
+		t.Errorf("probe exit %d after the push with space", got)
+	}
+	if b, err := os.ReadFile(filepath.Join(cacheDir, "index.json")); err != nil || !json.Valid(b) {
+		t.Errorf("the layer cache index after the push with space: %q (%v)", b, err)
 	}
 }
