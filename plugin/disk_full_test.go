@@ -20,7 +20,7 @@ import (
 // cache with verified content.
 func TestResolveCacheDiskFull(t *testing.T) {
 	isolate(t)
-	full := disktest.Full(t)
+	full := disktest.Full(t, 1)
 	t.Setenv("XDG_CACHE_HOME", full)
 	reg := resolvetest.StartRegistry(t)
 	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})

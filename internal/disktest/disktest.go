@@ -7,19 +7,20 @@ package disktest
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 )
 
-// Full mounts a tmpfs of 1 MiB on a new directory, fills it until no byte
-// is left, and unmounts it when the test ends. Remove the file Filler(dir)
-// to free the space.
-func Full(t testing.TB) string {
+// Full mounts a tmpfs of mib MiB on a new directory, fills it until no
+// byte is left, and unmounts it when the test ends. Remove the file
+// Filler(dir) to free the space.
+func Full(t testing.TB, mib int) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m,mode=0777"); err != nil {
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%dm,mode=0777", mib)); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("disktest: mounting a tmpfs (root needed): %v", err)
 		}

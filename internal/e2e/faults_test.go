@@ -223,8 +223,8 @@ func TestPushConcurrentFreshDaemons(t *testing.T) {
 // the next push stores a complete entry.
 func TestPushCacheDirDiskFull(t *testing.T) {
 	s := stacktest.Get(t)
-	full := disktest.Full(t)
-	ws := pushWorkspace(t, s.Ref("busybox:latest"), fmt.Sprint(time.Now().UnixNano()), "head -c 2000000 /dev/urandom > /big")
+	full := disktest.Full(t, 32)
+	ws := pushWorkspace(t, s.Ref("busybox:latest"), fmt.Sprint(time.Now().UnixNano()), "head -c 100000 /dev/urandom > /big")
 	repo := s.Ref("e2e/disk-full")
 	cacheDir := filepath.Join(full, "layers")
 	code, out, errOut := exitCode(t, ws, s.BuildkitAddr, "push", "--cache-repo", repo, "--cache-dir", cacheDir, "--progress", "plain", "--format", "json")
