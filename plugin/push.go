@@ -67,9 +67,9 @@ are recorded in a build-info artifact that refers to it.
 
 The key tag is written last, once the image is read back by digest with every
 blob present: a push that fails or is killed leaves a miss, never a key tag
-on an incomplete image. A failing build-info record or layer cache export is
-a warning; the entry is stored. Transient registry failures are retried until
---timeout (see docs/failure-behaviour.md).
+on an incomplete image. A failing build-info record or registry layer cache
+export is a warning; the entry is stored. Transient registry failures are
+retried until --timeout (see docs/failure-behaviour.md).
 
 When $GITHUB_OUTPUT is set, hit=, cached-image= and key-tag= are appended to
 it, as probe does.`,
