@@ -6,30 +6,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devcache/devcache/devcontainer/plan"
-	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	"github.com/devcache/devcache/internal/registrytest"
-	dccache "github.com/devcache/devcache/plugin/cache"
 )
 
-// faultyCache starts a registry with a base image and a workspace using
-// it, and a fault proxy in front of the registry for the cache repository;
-// it returns the workspace and the cache repository through the proxy.
-func faultyCache(t *testing.T) (ws, cache string, p *registrytest.FaultProxy) {
+// faultyCache is imageEntryFixture with a fault proxy in front of the
+// registry for the cache repository: the workspace, the cache repository
+// through the proxy, the workspace's key tag and the proxy.
+func faultyCache(t *testing.T) (ws, cache, tag string, p *registrytest.FaultProxy) {
 	t.Helper()
-	isolate(t)
-	reg := resolvetest.StartRegistry(t)
-	reg.PushImage(t, "base/debian:12", resolvetest.ImageConfig{})
-	ws = imageWorkspace(t, `{"image": "`+reg.Host+`/base/debian:12"}`)
-	p = registrytest.StartFaults(t, reg.Host)
-	return ws, p.Host + "/team/cache", p
+	ws, direct, tag := imageEntryFixture(t)
+	host, repo, _ := strings.Cut(direct, "/")
+	p = registrytest.StartFaults(t, host)
+	return ws, p.Host + "/" + repo, tag, p
 }
 
 // TestProbeResetRetriedUntilTimeout: a cache registry that resets every
 // connection is asked again and again until --timeout (not three quick
 // times), then probe exits 2 within --timeout and some slack.
 func TestProbeResetRetriedUntilTimeout(t *testing.T) {
-	ws, cache, p := faultyCache(t)
+	ws, cache, _, p := faultyCache(t)
 	rule := p.Add(registrytest.Fault{Path: `/manifests/dc-`, Reset: true})
 	start := time.Now()
 	r := runDevcache(t, "probe", "--workspace-folder", ws, "--cache-repo", cache, "--timeout", "15s")
@@ -49,8 +44,8 @@ func TestProbeResetRetriedUntilTimeout(t *testing.T) {
 // TestProbeTransientThenHit: resets, 502, 503 and a 429 with Retry-After on
 // the key tag, a few times each, end in a hit.
 func TestProbeTransientThenHit(t *testing.T) {
-	ws, cache, p := faultyCache(t)
-	digest := pushEntry(t, cache, dccache.KeyTag([]*plan.Plan{planFor(t, ws)}), time.Now(), nil)
+	ws, cache, tag, p := faultyCache(t)
+	digest := pushEntry(t, cache, tag, time.Now(), nil)
 	for _, f := range []registrytest.Fault{{Reset: true}, {Status: 502}, {Status: 503}, {Status: 429, RetryAfter: "1"}} {
 		p.Clear()
 		f.Path, f.Times = `/manifests/dc-`, 2
@@ -66,7 +61,7 @@ func TestProbeTransientThenHit(t *testing.T) {
 // never answers fails the probe after --request-timeout × 3 attempts, far
 // sooner than --timeout, naming the per-request timeout.
 func TestProbeHangFailsPerRequest(t *testing.T) {
-	ws, cache, p := faultyCache(t)
+	ws, cache, _, p := faultyCache(t)
 	rule := p.Add(registrytest.Fault{Path: `/manifests/dc-`, Hang: true})
 	start := time.Now()
 	r := runDevcache(t, "probe", "--workspace-folder", ws, "--cache-repo", cache, "--request-timeout", "1s", "--timeout", "2m")
@@ -83,8 +78,8 @@ func TestProbeHangFailsPerRequest(t *testing.T) {
 // answers every third key-tag request 429 (Retry-After: 1) each answer a
 // hit or an error (exit 2), never a miss; with the retries, all hit.
 func TestProbeLoad429(t *testing.T) {
-	ws, cache, p := faultyCache(t)
-	digest := pushEntry(t, cache, dccache.KeyTag([]*plan.Plan{planFor(t, ws)}), time.Now(), nil)
+	ws, cache, tag, p := faultyCache(t)
+	digest := pushEntry(t, cache, tag, time.Now(), nil)
 	rule := p.Add(registrytest.Fault{Path: `/manifests/dc-`, Status: 429, RetryAfter: "1", Every: 3})
 	results := make([]cmdResult, 50)
 	var wg sync.WaitGroup
