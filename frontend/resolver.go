@@ -13,6 +13,7 @@ import (
 	"github.com/devcache/devcache/devcontainer/features"
 	"github.com/devcache/devcache/devcontainer/resolve"
 	"github.com/devcache/devcache/internal/policy"
+	"github.com/devcache/devcache/internal/retry"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -262,5 +263,5 @@ func ownRegistryOptions(ctx context.Context) []remote.Option {
 	if tr == nil {
 		tr = remote.DefaultTransport
 	}
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithTransport(tr)}
+	return append(retry.RemoteOptions(), remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithTransport(retry.Default.Transport(tr)))
 }

@@ -136,7 +136,7 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	if err != nil {
 		return err
 	}
-	return reportBuild(cmd, root, opts, resp, resolved.Key)
+	return reportBuild(cmd, root, opts, resp.SolveResponse, resolved.Key)
 }
 
 // startDockerLoad starts --load into the engine of the docker CLI.

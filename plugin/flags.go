@@ -14,6 +14,7 @@ import (
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/internal/policy"
+	"github.com/devcache/devcache/internal/retry"
 	"github.com/devcache/devcache/plugin/registry"
 	"github.com/devcache/devcache/plugin/resolver"
 	"github.com/devcache/devcache/plugin/warm"
@@ -34,6 +35,9 @@ type registryOptions struct {
 	insecure []string
 	allow    []string
 	timeout  time.Duration
+	// requestTimeout is --request-timeout: how long one registry request
+	// may stall before it is retried.
+	requestTimeout time.Duration
 	// warmDir is --base-image-cache-dir (build and push only).
 	warmDir string
 }
@@ -51,7 +55,8 @@ func addRegistryAccessFlags(fs *pflag.FlagSet, o *registryOptions) {
 	fs.StringArrayVar(&o.mirrors, "registry-mirror", nil, "Fetch from a mirror: FROM=TO[/PREFIX] (e.g. docker.io=artifactory.example.com/dockerhub; repeatable)")
 	fs.StringArrayVar(&o.caFiles, "registry-ca", nil, "PEM file of extra CA certificates for registries (repeatable)")
 	fs.StringArrayVar(&o.insecure, "insecure-registry", nil, "Registry host to reach over plain HTTP (loopback hosts always are; repeatable)")
-	durationVar(fs, &o.timeout, "timeout", 2*time.Minute, "Give up after this long (an error, exit code 2 for probe)")
+	durationVar(fs, &o.timeout, "timeout", 2*time.Minute, "Give up after this long (an error, exit code 2 for probe); transient registry failures are retried until then")
+	durationVar(fs, &o.requestTimeout, "request-timeout", retry.Default.RequestTimeout, "Abandon and retry a registry request that makes no progress for this long (see docs/failure-behaviour.md)")
 }
 
 // addWarmCacheFlag registers --base-image-cache-dir (build and push).
@@ -84,11 +89,17 @@ func (o *registryOptions) client(creds *registry.Credentials) (*registry.Client,
 		return nil, fmt.Errorf("--registry-mirror %w", err)
 	}
 	c, err := registry.New(registry.WithKeychain(creds), registry.WithCAFiles(o.caFiles),
-		registry.WithMirrors(mirrors), registry.WithInsecure(o.insecure))
+		registry.WithMirrors(mirrors), registry.WithInsecure(o.insecure), registry.WithRetry(o.retryPolicy()))
 	if err != nil {
 		return nil, fmt.Errorf("--registry-ca: %w", err)
 	}
 	return c, nil
+}
+
+// retryPolicy is the registry retry policy of the flags: retries end at
+// --timeout, one request stalls at most --request-timeout.
+func (o *registryOptions) retryPolicy() retry.Policy {
+	return retry.Policy{RequestTimeout: o.requestTimeout, MaxElapsed: o.timeout}
 }
 
 // warmLayout opens --base-image-cache-dir; nil without.

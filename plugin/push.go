@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/internal/retry"
 	"github.com/devcache/devcache/plugin/build"
 	"github.com/devcache/devcache/plugin/builder"
 	"github.com/devcache/devcache/plugin/cache"
@@ -65,6 +67,12 @@ rewritten layer timestamps, no provenance): two builders pushing one Plan push
 the same manifest. Its build time, push time, key inputs and devcache version
 are recorded in a build-info artifact that refers to it.
 
+The key tag is written last, once the image is read back by digest with every
+blob present: a push that fails or is killed leaves a miss, never a key tag
+on an incomplete image. A failing build-info record or registry layer cache
+export is a warning; the entry is stored. Transient registry failures are
+retried until --timeout (see docs/failure-behaviour.md).
+
 When $GITHUB_OUTPUT is set, hit=, cached-image= and key-tag= are appended to
 it, as probe does.`,
 		Example: `  # In CI, before the dev container is needed
@@ -107,6 +115,9 @@ type pushResult struct {
 	// result was discarded in favour of the existing entry).
 	Stored bool   `json:"stored"`
 	Scope  string `json:"scope"`
+	// Warnings are failures after the key tag was written that left the
+	// entry intact (build info, layer cache export).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // pushRun is one push: its inputs, as the flags give them, and its result.
@@ -205,43 +216,102 @@ func (p *pushRun) readBuildTime(ctx context.Context, desc *remote.Descriptor) {
 	}
 }
 
-// buildAndClaim builds and pushes the image by digest, claims the key tag
-// and records the build info; it returns what the key tag holds.
+// buildAndClaim builds and pushes the image by digest (exporting the
+// layer cache), checks it is complete in the registry, claims the key tag
+// and records the build info; it returns what the key tag holds. The key
+// tag is written only after the whole image is in the registry (read back
+// by digest, every blob present); the build info and the layer cache may
+// fail with a warning but cannot harm the entry.
 func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error) {
-	reg := p.ro.Registry
 	start := time.Now()
-	dgst, err := p.build(ctx)
-	if build.IsUploadRace(err) {
-		// Another push uploaded the same blobs at the same moment; the
-		// registry refused one of them. Everything is cached now: solving
-		// again only repeats the export.
-		fmt.Fprintf(p.cmd.ErrOrStderr(), "pushing raced another push of the same layers (%v); pushing again\n", firstLine(err))
-		dgst, err = p.build(ctx)
+	dgst, cacheErrs, err := p.build(ctx)
+	if err != nil && p.cacheDir != "" && strings.Contains(err.Error(), p.cacheDir) {
+		// BuildKit's client writes the local layer cache itself: its
+		// failure (a full disk) fails the solve, after the image's push
+		// but before the key tag.
+		return nil, fmt.Errorf("--cache-dir %s: %w (free space there or drop --cache-dir, then push again; %s was not written)", p.cacheDir, err, p.res.KeyTag)
+	}
+	for attempt := 1; attempt <= pushAttempts && err != nil; attempt++ {
+		// Another push uploaded the same blobs at the same moment and the
+		// registry refused one of them, or the registry failed in a way
+		// BuildKit does not retry (long enough). Everything is cached now:
+		// solving again only repeats the export.
+		switch {
+		case build.IsUploadRace(err):
+			fmt.Fprintf(p.cmd.ErrOrStderr(), "pushing raced another push of the same layers (%v); pushing again\n", firstLine(err))
+		case build.IsTransientPush(err):
+			wait := retry.Default.Backoff(attempt + 3) // seconds, not milliseconds
+			fmt.Fprintf(p.cmd.ErrOrStderr(), "pushing failed transiently (%v); pushing again in %s\n", firstLine(err), wait.Round(time.Millisecond))
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, err
+			}
+		default:
+			return nil, err
+		}
+		dgst, cacheErrs, err = p.build(ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
 	duration := time.Since(start)
 	p.res.BuildSeconds = duration.Seconds()
+	// The registry steps after the build are bounded by --timeout.
+	ctx, cancel := withTimeout(ctx, p.opts.reg.timeout)
+	defer cancel()
+	final, err := p.verifyAndClaim(ctx, dgst)
+	if err != nil {
+		return nil, err
+	}
+	if p.res.Stored {
+		if err := cache.WriteBuildInfo(ctx, p.ro.Registry, p.repo, final, cache.BuildInfo{
+			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
+		}); err != nil {
+			p.warn("%v; the entry is stored, only its build time is unknown (probe --max-age then reads the image's created time)", err)
+		}
+	}
+	for _, e := range cacheErrs {
+		to := p.repo.Tag(cache.ScopeTag(p.res.Scope)).String()
+		if p.cacheDir != "" {
+			to += " and --cache-dir " + p.cacheDir
+		}
+		p.warn("the layer cache export to %s failed; the entry is stored, but a later edit may rebuild more than it changed: %s", to, e)
+	}
+	return final, nil
+}
+
+// verifyAndClaim reads the pushed image back by digest, checks every blob
+// is there, and claims the key tag.
+func (p *pushRun) verifyAndClaim(ctx context.Context, dgst string) (*remote.Descriptor, error) {
+	if dgst == "" {
+		return nil, errors.New("the builder pushed the image but did not report its digest; is it BuildKit v0.13 or newer?")
+	}
+	reg := p.ro.Registry
 	built, err := remote.Get(p.repo.Digest(dgst), reg.Options(ctx)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the pushed image %s@%s: %w", p.repo, dgst, err)
+	}
+	if err := cache.Verify(ctx, reg, p.repo, built); err != nil {
+		return nil, fmt.Errorf("the pushed image is incomplete in the registry, so %s was not written; run push again: %w", p.res.KeyTag, err)
 	}
 	final, stored, err := p.store(ctx, built)
 	if err != nil {
 		return nil, err
 	}
 	p.res.Stored = stored
-	if stored {
-		if err := cache.WriteBuildInfo(ctx, reg, p.repo, final, cache.BuildInfo{
-			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
-		}); err != nil {
-			return nil, err
-		}
-	} else if final.Digest != built.Digest {
+	if !stored && final.Digest != built.Digest {
 		fmt.Fprintf(p.cmd.ErrOrStderr(), "%s was stored by another push meanwhile (%s); using it, not this build's %s\n", p.res.KeyTag, final.Digest, built.Digest)
 	}
 	return final, nil
+}
+
+// warn reports a failure that leaves the entry intact: on stderr and in
+// the result's warnings.
+func (p *pushRun) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.res.Warnings = append(p.res.Warnings, msg)
+	fmt.Fprintf(p.cmd.ErrOrStderr(), "warning: %s\n", msg)
 }
 
 // store points the key tag at built: claimed on a miss, moved from the
@@ -272,13 +342,14 @@ func (p *pushRun) store(ctx context.Context, built *remote.Descriptor) (*remote.
 }
 
 // build runs the keyed build with the scope's layer cache and returns the
-// digest of the image it pushed. A builder whose nodes declare different
+// digest of the image it pushed and the layer cache exports' errors
+// (which do not fail the solve). A builder whose nodes declare different
 // platforms builds each platform on its node (one solve per node, in
 // parallel) and the nodes' indexes are merged into one.
-func (p *pushRun) build(ctx context.Context) (string, error) {
+func (p *pushRun) build(ctx context.Context) (string, []string, error) {
 	parts, _, err := builder.ConnectPlatforms(ctx, p.root.builderOptions(true), build.Platforms(p.plans))
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer builder.Close(parts)
 	export := keyedExport(p.repo, p.plans, p.res)
@@ -291,7 +362,7 @@ func (p *pushRun) build(ctx context.Context) (string, error) {
 // buildParts builds each node's platforms, pushes its index by digest, and
 // merges them with the entry's annotations into the index one node would
 // have pushed.
-func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export client.ExportEntry) (string, error) {
+func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export client.ExportEntry) (string, []string, error) {
 	progress := p.root.progress
 	if progress == "auto" || progress == "tty" {
 		progress = "plain" // several solves share the terminal
@@ -306,11 +377,12 @@ func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export c
 		}
 	}
 	digests := make([]string, len(parts))
+	cacheErrs := make([][]string, len(parts))
 	eg, ectx := errgroup.WithContext(ctx)
 	for i, part := range parts {
 		eg.Go(func() error {
 			var err error
-			digests[i], err = p.solve(ectx, part.Client, build.PlansFor(p.plans, part.Platforms), partExport, progress, true)
+			digests[i], cacheErrs[i], err = p.solve(ectx, part.Client, build.PlansFor(p.plans, part.Platforms), partExport, progress, true)
 			if err != nil {
 				return fmt.Errorf("building %s on node %q: %w", strings.Join(part.Platforms, ","), part.Node, err)
 			}
@@ -318,16 +390,17 @@ func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export c
 		})
 	}
 	if err := eg.Wait(); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return build.MergeIndexes(ctx, p.ro.Registry, p.repo, digests, build.Platforms(p.plans), annotations)
+	dgst, err := build.MergeIndexes(ctx, p.ro.Registry, p.repo, digests, build.Platforms(p.plans), annotations)
+	return dgst, slices.Concat(cacheErrs...), err
 }
 
 // solve runs one keyed solve of plans on c and returns the pushed digest.
 // A node's share of a multi-node build (multi) keeps its layer cache
 // under a scope of its own (scope@platforms), so the nodes do not overwrite
 // each other's, and also reads the scope's.
-func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export client.ExportEntry, progress string, multi bool) (string, error) {
+func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export client.ExportEntry, progress string, multi bool) (string, []string, error) {
 	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
 	imports := lc.Imports()
 	if multi {
@@ -336,7 +409,7 @@ func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Pla
 	}
 	cacheExports, err := lc.Exports(true)
 	if err != nil {
-		return "", fmt.Errorf("--cache-dir: %w", err)
+		return "", nil, fmt.Errorf("--cache-dir: %w", err)
 	}
 	// A rebuild of a stale entry runs every step again; its layers still
 	// refresh the scope's layer cache.
@@ -360,14 +433,14 @@ func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Pla
 		ProgressOut:   p.cmd.ErrOrStderr(),
 	})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	dgst := resp.ExporterResponse[exptypes.ExporterImageDigestKey]
-	if dgst == "" {
-		return "", errors.New("the builder pushed the image but did not report its digest; is it BuildKit v0.13 or newer?")
-	}
-	return dgst, nil
+	return resp.ExporterResponse[exptypes.ExporterImageDigestKey], resp.CacheExportErrors, nil
 }
+
+// pushAttempts is how many more times push solves after a push that raced
+// or met a transient registry failure.
+const pushAttempts = 2
 
 // keyedEpoch is the SOURCE_DATE_EPOCH of every keyed image: the Unix
 // epoch, whatever the environment says, so that the image depends on its

@@ -14,6 +14,7 @@ import (
 
 	"github.com/devcache/devcache/devcontainer/features"
 	"github.com/devcache/devcache/devcontainer/payload"
+	"github.com/devcache/devcache/internal/retry"
 )
 
 // Options configure a Client.
@@ -23,7 +24,8 @@ type Options struct {
 	// credential source (plugin/registry.Credentials).
 	Keychain authn.Keychain
 	// Transport is the HTTP transport for registries (default
-	// remote.DefaultTransport).
+	// remote.DefaultTransport under retry.Default). It should retry as
+	// package retry does: the plugin's registry.Client.Transport does.
 	Transport http.RoundTripper
 	// HTTPClient downloads tarball features (default http.DefaultClient)
 	// unless Download is set.
@@ -66,7 +68,7 @@ func New(o Options) *Client {
 		o.Keychain = authn.NewMultiKeychain() // anonymous
 	}
 	if o.Transport == nil {
-		o.Transport = remote.DefaultTransport
+		o.Transport = retry.Default.Transport(remote.DefaultTransport)
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient

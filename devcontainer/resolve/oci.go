@@ -16,6 +16,7 @@ import (
 
 	"github.com/devcache/devcache/devcontainer/features"
 	"github.com/devcache/devcache/devcontainer/payload"
+	"github.com/devcache/devcache/internal/retry"
 )
 
 // Media types of features as `devcontainer features publish` pushes them.
@@ -45,7 +46,7 @@ func notProcessed(id string, cause error) error {
 }
 
 func (c *Client) remoteOptions(ctx context.Context) []remote.Option {
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(c.o.Keychain), remote.WithTransport(c.o.Transport)}
+	return append(retry.RemoteOptions(), remote.WithContext(ctx), remote.WithAuthFromKeychain(c.o.Keychain), remote.WithTransport(c.o.Transport))
 }
 
 func (c *Client) resolveOCI(ctx context.Context, ref *features.Ref, pin string) (*features.Source, *payload.Tree, error) {

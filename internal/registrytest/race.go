@@ -5,11 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -44,18 +41,8 @@ type RaceProxy struct {
 // test ends.
 func StartRace(t testing.TB, upstream string, match func(tag string) bool) *RaceProxy {
 	t.Helper()
-	target, err := url.Parse("http://" + upstream)
-	if err != nil {
-		t.Fatalf("registrytest: upstream %q: %v", upstream, err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("registrytest: %v", err)
-	}
-	p := &RaceProxy{Host: l.Addr().String(), Delay: time.Second, Timeout: 5 * time.Minute, match: match}
-	srv := &http.Server{Handler: p.handler(httputil.NewSingleHostReverseProxy(target))}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
+	p := &RaceProxy{Delay: time.Second, Timeout: 5 * time.Minute, match: match}
+	p.Host = serve(t, upstream, p.handler)
 	return p
 }
 

@@ -3,7 +3,10 @@
 // credentials they send: user "reader" may GET and HEAD, user "writer" may
 // do everything, anyone else gets 401 with a Basic challenge (options let
 // anonymous users read, or answer them 404 as registries hiding private
-// repositories do). It records every request with its user and status. It
+// repositories do). It records every request with its user and status.
+// Beside it: RaceProxy (race.go) makes two clients race for a tag, and
+// FaultProxy (fault.go) injects faults (statuses, Retry-After, resets,
+// truncated bodies, delays, hangs) into the requests its rules match. It
 // is for tests only and imports nothing of devcache.
 package registrytest
 
@@ -36,7 +39,6 @@ type Proxy struct {
 	// Host is the proxy's host:port (plain HTTP on 127.0.0.1).
 	Host string
 
-	srv       *http.Server
 	anonymous anonymousMode
 	mu        sync.Mutex
 	requests  []string
@@ -67,6 +69,19 @@ func AnonymousNotFound() Option { return func(p *Proxy) { p.anonymous = anonymou
 // registry, or a URL) and stops it when the test ends.
 func Start(t testing.TB, upstream string, opts ...Option) *Proxy {
 	t.Helper()
+	p := &Proxy{}
+	for _, o := range opts {
+		o(p)
+	}
+	p.Host = serve(t, upstream, p.handler)
+	return p
+}
+
+// serve runs handler, wrapped around a reverse proxy to upstream (host:port
+// of a plain-HTTP registry, or a URL), on a loopback port until the test
+// ends, and returns its host:port.
+func serve(t testing.TB, upstream string, handler func(next http.Handler) http.Handler) string {
+	t.Helper()
 	if !strings.Contains(upstream, "://") {
 		upstream = "http://" + upstream
 	}
@@ -78,15 +93,10 @@ func Start(t testing.TB, upstream string, opts ...Option) *Proxy {
 	if err != nil {
 		t.Fatalf("registrytest: %v", err)
 	}
-	p := &Proxy{Host: l.Addr().String()}
-	for _, o := range opts {
-		o(p)
-	}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	p.srv = &http.Server{Handler: p.handler(rp)}
-	go p.srv.Serve(l)
-	t.Cleanup(func() { p.srv.Close() })
-	return p
+	srv := &http.Server{Handler: handler(httputil.NewSingleHostReverseProxy(target))}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().String()
 }
 
 // allowed tells whether user may send method.

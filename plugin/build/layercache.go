@@ -48,10 +48,6 @@ func (l LayerCache) Exports(registryExport bool) ([]client.CacheOptionsEntry, er
 			"mode":           "max",
 			"image-manifest": "true",
 			"oci-mediatypes": "true",
-			// The image is the product, the layer cache a speed-up: a
-			// registry that refuses the cache manifest must not lose the
-			// push (BuildKit reports the error in the progress output).
-			"ignore-error": "true",
 		}})
 	}
 	if l.Dir != "" {
@@ -61,6 +57,15 @@ func (l LayerCache) Exports(registryExport bool) ([]client.CacheOptionsEntry, er
 		out = append(out, client.CacheOptionsEntry{Type: "local", Attrs: map[string]string{
 			"dest": l.Dir, "tag": cache.ScopeTag(l.Scope), "mode": "max",
 		}})
+	}
+	if registryExport {
+		// The image is the product, the layer cache a speed-up: a cache
+		// export that fails must not fail, nor (BuildKit runs both at
+		// once) cancel, the image's push. Solve reports its error
+		// (Response.CacheExportErrors) for push to warn.
+		for _, e := range out {
+			e.Attrs["ignore-error"] = "true"
+		}
 	}
 	return out, nil
 }

@@ -29,3 +29,27 @@ func IsUploadRace(err error) bool {
 	}
 	return false
 }
+
+// transientPushes are the failures of BuildKit's push that BuildKit itself
+// does not retry (429) or retried too briefly for a registry under load
+// (5xx and broken connections: 4 attempts in about 7 s).
+var transientPushes = []string{
+	"429 Too Many Requests", "toomanyrequests",
+	"502 Bad Gateway", "503 Service Unavailable", "504 Gateway Timeout",
+	"connection reset by peer", "broken pipe", "unexpected EOF",
+}
+
+// IsTransientPush reports whether a solve failed because its push met a
+// transient registry failure. Solving again is cheap (only the export
+// repeats, and blobs already uploaded are skipped).
+func IsTransientPush(err error) bool {
+	if err == nil || !strings.Contains(err.Error(), "failed to push") {
+		return false
+	}
+	for _, s := range transientPushes {
+		if strings.Contains(err.Error(), s) {
+			return true
+		}
+	}
+	return false
+}

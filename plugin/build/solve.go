@@ -59,7 +59,7 @@ type Request struct {
 // Solve runs the devcache frontend in this process against the builder c,
 // with the request's registry credentials, showing BuildKit's progress
 // display.
-func Solve(ctx context.Context, c *client.Client, req Request) (*client.SolveResponse, error) {
+func Solve(ctx context.Context, c *client.Client, req Request) (*Response, error) {
 	opt, allow, err := solveOpt(req)
 	if err != nil {
 		return nil, err
@@ -68,22 +68,51 @@ func Solve(ctx context.Context, c *client.Client, req Request) (*client.SolveRes
 	if err != nil {
 		return nil, fmt.Errorf("--progress %s: %w", req.Progress, err)
 	}
-	ch := make(chan *client.SolveStatus)
-	var resp *client.SolveResponse
+	ch, shown := make(chan *client.SolveStatus), make(chan *client.SolveStatus)
+	resp := &Response{}
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
 		var err error
-		resp, err = c.Build(ctx, *opt, "", frontend.Build, ch)
+		resp.SolveResponse, err = c.Build(ctx, *opt, "", frontend.Build, ch)
 		return err
 	})
 	eg.Go(func() error {
-		_, err := display.UpdateFrom(context.WithoutCancel(ctx), ch)
+		defer close(shown)
+		for st := range ch {
+			resp.watch(st)
+			shown <- st
+		}
+		return nil
+	})
+	eg.Go(func() error {
+		_, err := display.UpdateFrom(context.WithoutCancel(ctx), shown)
 		return err
 	})
 	if err := eg.Wait(); err != nil {
 		return nil, allow.Explain(err)
 	}
 	return resp, nil
+}
+
+// Response is a solve's response and what its progress said.
+type Response struct {
+	*client.SolveResponse
+	// CacheExportErrors are the errors of layer cache exports that were
+	// told to ignore them (LayerCache.Exports for push): the solve
+	// succeeded without them.
+	CacheExportErrors []string
+}
+
+// watch notes the failed cache exports of a status update: BuildKit names
+// their vertices "exporting cache to …".
+func (r *Response) watch(st *client.SolveStatus) {
+	for _, v := range st.Vertexes {
+		if v.Error != "" && strings.HasPrefix(v.Name, "exporting cache") {
+			if msg := v.Name + ": " + v.Error; !slices.Contains(r.CacheExportErrors, msg) {
+				r.CacheExportErrors = append(r.CacheExportErrors, msg)
+			}
+		}
+	}
 }
 
 // solveOpt is the BuildKit solve of req, and its parsed source policy.

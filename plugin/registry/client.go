@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/devcache/devcache/internal/retry"
 )
 
 // Client is the registry access of one command run: credentials, mirrors,
@@ -27,6 +29,7 @@ type config struct {
 	keychain authn.Keychain
 	mirrors  []Mirror
 	insecure []string
+	retry    retry.Policy
 }
 
 // Option configures New.
@@ -51,6 +54,10 @@ func WithMirrors(ms []Mirror) Option { return func(c *config) { c.mirrors = ms }
 
 // WithInsecure reaches these hosts (host[:port]) over plain HTTP.
 func WithInsecure(hosts []string) Option { return func(c *config) { c.insecure = hosts } }
+
+// WithRetry sets how failed requests are retried and how long one request
+// may stall (default retry.Default; see docs/failure-behaviour.md).
+func WithRetry(p retry.Policy) Option { return func(c *config) { c.retry = p } }
 
 // New builds a client. It fails only when a CA file cannot be read or
 // holds no certificate; the error names the file.
@@ -81,17 +88,21 @@ func New(opts ...Option) (*Client, error) {
 	}
 	// The guard sits below the rewriting: it sees the scheme and host a
 	// request really goes to.
-	rt := &rewriteTransport{inner: NewChallengeGuard(base), mirrors: cfg.mirrors, insecure: insecure}
+	// Retries sit above everything: each attempt is rewritten and guarded
+	// afresh.
+	rt := cfg.retry.Transport(&rewriteTransport{inner: NewChallengeGuard(base), mirrors: cfg.mirrors, insecure: insecure})
 	return &Client{transport: rt, base: base, keychain: mirrorKeychain{inner: kc, mirrors: cfg.mirrors}}, nil
 }
 
-// Options are go-containerregistry options for a call with this access.
+// Options are go-containerregistry options for a call with this access
+// and the retry policy.
 func (c *Client) Options(ctx context.Context) []remote.Option {
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(c.keychain), remote.WithTransport(c.transport)}
+	return append(retry.RemoteOptions(), remote.WithContext(ctx), remote.WithAuthFromKeychain(c.keychain), remote.WithTransport(c.transport))
 }
 
-// Transport is the round tripper of registry requests: mirrors, plain
-// HTTP hosts, the credential guard, CAs and proxies.
+// Transport is the round tripper of registry requests: retries, mirrors,
+// plain HTTP hosts, the credential guard, CAs and proxies. Use it with
+// retry.RemoteOptions.
 func (c *Client) Transport() http.RoundTripper { return c.transport }
 
 // HTTPClient is a client for plain downloads (tarball features): CAs and

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/devcache/devcache/internal/retry"
 )
 
 // manifestAccept are the manifest types a HEAD accepts.
@@ -38,7 +41,11 @@ func (r *Client) Head(ctx context.Context, ref name.Reference) (v1.Hash, error) 
 	resp, err := r.transport.RoundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return v1.Hash{}, fmt.Errorf("HEAD %s: %w", req.URL, ctx.Err())
+			return v1.Hash{}, fmt.Errorf("HEAD %s: %w (%v)", req.URL, ctx.Err(), err)
+		}
+		var gaveUp *retry.GaveUpError
+		if errors.As(err, &gaveUp) {
+			return v1.Hash{}, fmt.Errorf("HEAD %s: %w", req.URL, err)
 		}
 		// TLS or scheme trouble: let ggcr's fallbacks (https then http for
 		// insecure hosts) decide.
