@@ -70,3 +70,20 @@ func sum(ss map[string]*step, prefix string) time.Duration {
 	}
 	return d
 }
+
+// span is the solve's wall time: first step started to last step done.
+func span(ss map[string]*step) time.Duration {
+	var first, last time.Time
+	for _, s := range ss {
+		if s.started.IsZero() {
+			continue
+		}
+		if first.IsZero() || s.started.Before(first) {
+			first = s.started
+		}
+		if s.stopped.After(last) {
+			last = s.stopped
+		}
+	}
+	return last.Sub(first)
+}
