@@ -4,7 +4,7 @@
 # non-Debian source.
 set -e
 export DEBIAN_FRONTEND=noninteractive
-packages="apt-utils openssh-client gnupg2 dirmngr iproute2 procps lsof htop net-tools psmisc curl wget rsync ca-certificates unzip bzip2 xz-utils zip nano vim-tiny less jq lsb-release apt-transport-https dialog libc6 libgcc-s1 libkrb5-3 libgssapi-krb5-2 libicu72 liblttng-ust1 libstdc++6 zlib1g locales sudo ncdu man-db strace manpages manpages-dev init-system-helpers"
+packages="$PACKAGES"
 if [ "$INSTALLZSH" = "true" ]; then packages="$packages zsh"; fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $packages >/dev/null
