@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -128,27 +129,57 @@ func (bn *bench) devcacheRun(b *testing.B, nonce string, f figures) {
 }
 
 // BenchmarkColdPush times devcache's cold push alone (empty builder, fresh
-// cache repository), with the export's parts: what the exporter variants
-// in RESULTS.md were compared with (DEVCACHE_BENCH_PLUGIN).
+// cache repository), with the export's parts. DEVCACHE_BENCH_PLUGINS=
+// "name=binary,…" compares plugin builds (e.g. exporter variants), one
+// sub-benchmark each, run directly rather than through docker.
 func BenchmarkColdPush(b *testing.B) {
 	bn := get(b)
-	for i := 0; i < b.N; i++ {
-		repo := bn.localhost + "/bench/dccold-" + fmt.Sprint(time.Now().UnixNano())
-		ws := bn.workspace(b, "vi")
-		bn.prune(b)
-		took, st, out := bn.devcache(b, ws, "push", "--cache-repo", repo, "--format", "json")
-		im := imageOf(b, pushed(b, out))
-		f := figures{
-			"dc-cold-s":               secs(took),
-			"dc-cold-outside-solve-s": secs(took - span(st)),
-			"dc-cold-export-s":        secs(sum(st, "exporting to image")),
-			"dc-cold-export-layers-s": secs(sum(st, "exporting layers")),
-			"dc-cold-rewrite-s":       secs(sum(st, "rewriting layers")),
-			"dc-cold-cache-export-s":  secs(sum(st, "exporting cache")),
-			"dc-cold-features-s":      secs(sum(st, "[devcontainer] install feature")),
-			"dc-bytes":                float64(im.bytes),
+	variants := map[string]string{"tree": ""}
+	if v := os.Getenv("DEVCACHE_BENCH_PLUGINS"); v != "" {
+		variants = map[string]string{}
+		for _, nv := range strings.Split(v, ",") {
+			n, bin, _ := strings.Cut(nv, "=")
+			variants[n] = bin
 		}
-		f.report(b)
-		b.Logf("cold push %d: %v", i, f)
 	}
+	for _, name := range slices.Sorted(maps.Keys(variants)) {
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				bn.coldPush(b, variants[name])
+			}
+		})
+	}
+}
+
+// coldPush is one cold push by bin ("" = docker devcache).
+func (bn *bench) coldPush(b *testing.B, bin string) {
+	repo := bn.localhost + "/bench/dccold-" + fmt.Sprint(time.Now().UnixNano())
+	ws := bn.workspace(b, "vi")
+	bn.prune(b)
+	args := []string{"push", "--cache-repo", repo, "--format", "json"}
+	var (
+		took time.Duration
+		st   map[string]*step
+		out  string
+	)
+	if bin == "" {
+		took, st, out = bn.devcache(b, ws, args...)
+	} else {
+		env := append([]string{"XDG_CACHE_HOME=" + b.TempDir()}, bn.env...)
+		var errOut string
+		out, errOut, took = run(b, env, ws, bin, append(args, "--progress", "rawjson")...)
+		st = steps(errOut)
+	}
+	im := imageOf(b, pushed(b, out))
+	f := figures{
+		"dc-cold-s":               secs(took),
+		"dc-cold-outside-solve-s": secs(took - span(st)),
+		"dc-cold-export-s":        secs(sum(st, "exporting to image")),
+		"dc-cold-export-layers-s": secs(sum(st, "exporting layers")),
+		"dc-cold-rewrite-s":       secs(sum(st, "rewriting layers")),
+		"dc-cold-cache-export-s":  secs(sum(st, "exporting cache")),
+		"dc-cold-features-s":      secs(sum(st, "[devcontainer] install feature")),
+		"dc-bytes":                float64(im.bytes),
+	}
+	f.report(b)
 }
