@@ -40,6 +40,7 @@ func TestKeyedExport(t *testing.T) {
 	}
 	for k, v := range map[string]string{
 		"name": "r.example/team/devcache", "push": "true", "push-by-digest": "true", "rewrite-timestamp": "true",
+		"compression": "gzip", "compression-level": "1",
 		"annotation." + cache.AnnotationKey: res.Key, "annotation." + cache.AnnotationScope: "s",
 	} {
 		if e.Attrs[k] != v {

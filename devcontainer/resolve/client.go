@@ -57,6 +57,11 @@ func DefaultCacheDir() string {
 type Client struct {
 	o Options
 
+	// puller keeps one authenticated transport per repository (nil if
+	// go-containerregistry refused the options: then every request
+	// authenticates on its own).
+	puller *remote.Puller
+
 	mu       sync.Mutex
 	sources  map[string]*features.Source
 	payloads map[string]*payload.Tree // by Source.ContentDigest
@@ -79,7 +84,8 @@ func New(o Options) *Client {
 	if o.MaxDownload == 0 {
 		o.MaxDownload = 256 << 20
 	}
-	return &Client{o: o, sources: map[string]*features.Source{}, payloads: map[string]*payload.Tree{}}
+	puller, _ := remote.NewPuller(append(retry.RemoteOptions(), remote.WithAuthFromKeychain(o.Keychain), remote.WithTransport(o.Transport))...)
+	return &Client{o: o, puller: puller, sources: map[string]*features.Source{}, payloads: map[string]*payload.Tree{}}
 }
 
 // Resolve implements features.Resolver.

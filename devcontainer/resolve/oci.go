@@ -45,7 +45,13 @@ func notProcessed(id string, cause error) error {
 	return fmt.Errorf("ERR: Feature '%s' could not be processed.  You may not have permission to access this Feature, or may not be logged in.  If the issue persists, report this to the Feature author. (%w)", id, cause)
 }
 
+// remoteOptions reuse the Client's puller: a repository's ping and token
+// exchange happen once per Client, not once per request (a feature's
+// manifest and then its layer, each image's manifest).
 func (c *Client) remoteOptions(ctx context.Context) []remote.Option {
+	if c.puller != nil {
+		return []remote.Option{remote.WithContext(ctx), remote.Reuse(c.puller)}
+	}
 	return append(retry.RemoteOptions(), remote.WithContext(ctx), remote.WithAuthFromKeychain(c.o.Keychain), remote.WithTransport(c.o.Transport))
 }
 

@@ -77,17 +77,14 @@ func TestConformance(t *testing.T) {
 	// Independent set-up steps, concurrently.
 	var (
 		wg                         sync.WaitGroup
-		feErr, engErr, plugErr     error
+		refErr, plugErr            error
 		bakeErr                    error
 		syntaxImage                string
-		eng                        *engine
+		reference                  *Reference
 		dockerConfig, pluginOutput = t.TempDir(), ""
 	)
-	refDockerConfig := t.TempDir()
-	for _, dc := range []string{dockerConfig, refDockerConfig} {
-		if out, err := exec.Command("cp", "-a", s.DockerConfig+"/.", dc).CombinedOutput(); err != nil {
-			t.Fatalf("copying the stack's DOCKER_CONFIG: %v\n%s", err, out)
-		}
+	if out, err := exec.Command("cp", "-a", s.DockerConfig+"/.", dockerConfig).CombinedOutput(); err != nil {
+		t.Fatalf("copying the stack's DOCKER_CONFIG: %v\n%s", err, out)
 	}
 	var (
 		stepsMu sync.Mutex
@@ -105,7 +102,7 @@ func TestConformance(t *testing.T) {
 			stepsMu.Unlock()
 		}()
 	}
-	step("docker/dockerfile:1.4", func() { feErr = pushDockerfileFrontend(ctx, s) })
+	step("reference (engine, docker/dockerfile:1.4)", func() { reference, refErr = StartReference(ctx, s) })
 	step("frontend image (bake)", func() {
 		if src := os.Getenv("DEVCACHE_CONFORMANCE_FRONTEND_SRC"); src != "" {
 			// Another source tree's frontend (e.g. an older commit's).
@@ -114,7 +111,6 @@ func TestConformance(t *testing.T) {
 		}
 		syntaxImage, bakeErr = frontendimage.Ensure(ctx, s)
 	})
-	step("engine", func() { eng, engErr = startEngine(ctx, []string{s.Registry, localhost}) })
 	step("plugin", func() {
 		plugin := filepath.Join(dockerConfig, "cli-plugins", "docker-devcache")
 		if prebuilt := os.Getenv("DEVCACHE_CONFORMANCE_PLUGIN"); prebuilt != "" {
@@ -135,19 +131,14 @@ func TestConformance(t *testing.T) {
 		plugErr, pluginOutput = err, string(out)
 	})
 	wg.Wait()
-	if eng != nil {
-		t.Cleanup(func() {
-			if err := eng.stop(); err != nil {
-				t.Errorf("stopping dockerd: %v", err)
-			}
-		})
+	if refErr != nil {
+		t.Fatal(refErr)
 	}
-	if engErr != nil {
-		t.Fatalf("the reference CLI needs a Docker engine: %v", engErr)
-	}
-	if feErr != nil {
-		t.Fatalf("docker/dockerfile:1.4 for the reference CLI: %v", feErr)
-	}
+	t.Cleanup(func() {
+		if err := reference.Stop(); err != nil {
+			t.Errorf("stopping dockerd: %v", err)
+		}
+	})
 	if bakeErr != nil {
 		t.Fatalf("devcache's frontend image for the // syntax= route: %v", bakeErr)
 	}
@@ -189,14 +180,9 @@ func TestConformance(t *testing.T) {
 		replacer: strings.NewReplacer("@REGISTRY@", s.Registry, "@LOCALHOST@", localhost,
 			"@FILES@", files.URL, "@DEBIAN@", strings.Replace(debian, s.Registry, localhost, 1)),
 	}
-	// The reference talks to the engine (docker pull/inspect) but must
-	// build with the stack's builder: buildx keeps the current builder per
-	// engine endpoint, so select it for DOCKER_HOST too, in a DOCKER_CONFIG
-	// of the reference's own.
-	h.refEnv = append(slices.Clone(h.env), "DOCKER_CONFIG="+refDockerConfig, "DOCKER_HOST="+eng.host, "BUILDX_BUILDER="+s.Builder)
-	if out, err := h.cmdEnv(ctx, h.refEnv, "", "docker", "buildx", "use", s.Builder); err != nil {
-		t.Fatalf("docker buildx use %s (for the engine's endpoint): %v\n%s", s.Builder, err, out)
-	}
+	// The reference talks to the engine (docker pull/inspect) but builds
+	// with the stack's builder, in a DOCKER_CONFIG of its own.
+	h.refEnv = append(slices.Clone(h.env), reference.Env...)
 	t.Logf("set-up: %s (concurrently: %s)", time.Since(start).Round(time.Second), strings.Join(steps, ", "))
 
 	var results []result

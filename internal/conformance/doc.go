@@ -26,4 +26,8 @@
 //
 // Under CI=true a missing stack, Docker engine or reference CLI fails the
 // tests instead of skipping them.
+//
+// The reference's set-up (engine, docker/dockerfile:1.4, builder
+// selection) is importable as StartReference: bench/build times the
+// reference on it.
 package conformance

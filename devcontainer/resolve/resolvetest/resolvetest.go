@@ -50,6 +50,10 @@ type Registry struct {
 	// Requests counts requests by method and path, for "no network" tests.
 	mu       sync.Mutex
 	requests []string
+	// inFlight and maxInFlight count requests being served (for
+	// concurrency tests); latency delays each manifest request.
+	inFlight, maxInFlight int
+	latency               time.Duration
 }
 
 // StartRegistry starts a registry for the test.
@@ -64,7 +68,18 @@ func StartRegistry(t testing.TB) *Registry {
 	r.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.requests = append(r.requests, req.Method+" "+req.URL.Path)
+		r.inFlight++
+		r.maxInFlight = max(r.maxInFlight, r.inFlight)
+		latency := r.latency
 		r.mu.Unlock()
+		defer func() {
+			r.mu.Lock()
+			r.inFlight--
+			r.mu.Unlock()
+		}()
+		if strings.Contains(req.URL.Path, "/manifests/") {
+			time.Sleep(latency)
+		}
 		h.ServeHTTP(w, req)
 	})}
 	go r.srv.Serve(l)
@@ -82,6 +97,24 @@ func (r *Registry) Requests() []string {
 	out := r.requests
 	r.requests = nil
 	return out
+}
+
+// SetLatency delays every manifest request by d from now on, as a remote
+// registry's round trip would: concurrent lookups then overlap.
+func (r *Registry) SetLatency(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.latency = d
+}
+
+// MaxInFlight returns the most requests served at once since the last
+// call, and starts counting again.
+func (r *Registry) MaxInFlight() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.maxInFlight
+	r.maxInFlight = r.inFlight
+	return n
 }
 
 // ImageConfig is what PushImage puts in an image's config.
