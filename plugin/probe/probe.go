@@ -24,6 +24,9 @@ type Options struct {
 	// MaxAgeName names MaxAge's setting in messages (--max-age, max_age);
 	// "" is "the maximum age".
 	MaxAgeName string
+	// Created reads the entry's creation time on a hit (one more request;
+	// a MaxAge reads it anyway).
+	Created bool
 	// Explain lists, on a miss, the Plan inputs that differ from the
 	// newest entry of Scope.
 	Explain bool
@@ -41,7 +44,8 @@ type Result struct {
 	Ref string `json:"ref"`
 	// Key is the workspace's cache key.
 	Key string `json:"key"`
-	// Created is the entry's creation time, read only with a MaxAge.
+	// Created is the entry's creation time on a hit, read only with
+	// Options.Created or MaxAge.
 	Created time.Time `json:"created,omitzero"`
 	// Reason says why it is a miss.
 	Reason string `json:"reason,omitempty"`
@@ -65,7 +69,7 @@ func Probe(ctx context.Context, o Options) (*Result, error) {
 	if err := lookUp(ctx, reg, o.Repo, tag, res); err != nil {
 		return nil, err
 	}
-	if res.Hit && o.MaxAge > 0 {
+	if res.Hit && (o.MaxAge > 0 || o.Created) {
 		if err := checkAge(ctx, reg, o.Repo, tag, o.MaxAge, o.maxAgeName(), res); err != nil {
 			return nil, err
 		}
@@ -101,7 +105,8 @@ func lookUp(ctx context.Context, reg *registry.Client, repo name.Repository, tag
 	return nil
 }
 
-// checkAge turns a hit older than maxAge into a miss.
+// checkAge reads the entry's creation time and turns a hit older than
+// maxAge (> 0) into a miss.
 func checkAge(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, maxAge time.Duration, setting string, res *Result) error {
 	ref := repo.Tag(tag)
 	e, err := cache.ReadEntry(ctx, reg, repo, tag)
@@ -109,6 +114,9 @@ func checkAge(ctx context.Context, reg *registry.Client, repo name.Repository, t
 		return fmt.Errorf("reading the age of %s: %w", ref, err)
 	}
 	res.Created = e.Created
+	if maxAge <= 0 {
+		return nil
+	}
 	if e.Created.IsZero() {
 		return fmt.Errorf("%s records no creation time (no %s annotation, no config created); cannot apply %s", ref, cache.AnnotationCreated, setting)
 	}
