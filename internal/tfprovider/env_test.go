@@ -1,0 +1,170 @@
+package tfprovider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/devcache/devcache/internal/stack"
+	"github.com/devcache/devcache/internal/stack/stacktest"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+// providers runs this package's provider in the test process, reattached
+// to the Terraform CLI under Address.
+var providers = map[string]func() (tfprotov6.ProviderServer, error){
+	"devcache": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+var (
+	tofuOnce sync.Once
+	tofuPath string
+	tofuErr  error
+)
+
+// useTofu points terraform-plugin-testing at the pinned OpenTofu CLI
+// (built once per machine, stack.Tofu) and isolates the provider's
+// environment: no docker credentials, no resolve cache of other tests.
+func useTofu(t *testing.T) string {
+	t.Helper()
+	tofuOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		tofuPath, tofuErr = stack.Tofu(ctx, testLog{})
+	})
+	if tofuErr != nil {
+		t.Fatalf("building OpenTofu %s: %v", stack.TofuVersion, tofuErr)
+	}
+	t.Setenv("TF_ACC", "1")
+	t.Setenv("TF_ACC_TERRAFORM_PATH", tofuPath)
+	// The test configs require registry.terraform.io/devcache/devcache,
+	// the address the provider is reattached under.
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "devcache")
+	t.Setenv("TF_ACC_PROVIDER_HOST", "registry.terraform.io")
+	t.Setenv("CHECKPOINT_DISABLE", "1")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	t.Setenv("DEVCONTAINERS_OCI_AUTH", "")
+	t.Setenv("GITHUB_TOKEN", "")
+	return tofuPath
+}
+
+type testLog struct{}
+
+func (testLog) Write(b []byte) (int, error) {
+	fmt.Fprint(os.Stderr, "tofu build: "+string(b))
+	return len(b), nil
+}
+
+// pushImage writes a small random linux/<arch> image at ref (a base image
+// or a stand-in cache entry) and returns its digest.
+func pushImage(t *testing.T, ref string) string {
+	t.Helper()
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Created = v1.Time{Time: time.Now()}
+	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.String()
+}
+
+// gitRun runs git in dir with a fixed identity.
+func gitRun(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// gitRepo makes root/app.git, a bare repository whose main branch holds
+// .devcontainer/devcontainer.json with content, and returns its path and
+// the work tree it was pushed from (a folder named app, as a clone's).
+func gitRepo(t *testing.T, root, content string) (bare, work string) {
+	t.Helper()
+	work = filepath.Join(t.TempDir(), "app")
+	if err := os.MkdirAll(filepath.Join(work, ".devcontainer"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, ".devcontainer", "devcontainer.json"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bare = filepath.Join(root, "app.git")
+	gitRun(t, root, "init", "-q", "--bare", bare)
+	gitRun(t, work, "init", "-q")
+	gitRun(t, work, "add", ".")
+	gitRun(t, work, "commit", "-q", "-m", "dev container")
+	gitRun(t, work, "push", "-q", bare, "HEAD:refs/heads/main")
+	gitRun(t, bare, "symbolic-ref", "HEAD", "refs/heads/main")
+	return bare, work
+}
+
+// gitHTTPServer serves the bare repositories under root over smart HTTP
+// (Debian git's git-http-backend through net/http/cgi) on loopback; with a
+// user, only to HTTP basic authentication as user:password.
+func gitHTTPServer(t *testing.T, root, user, password string) string {
+	t.Helper()
+	execPath, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatalf("git --exec-path: %v", err)
+	}
+	backend := &cgi.Handler{
+		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Root: "/",
+		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); user != "" && (!ok || u != user || p != password) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		backend.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
