@@ -46,7 +46,8 @@ output "image" { value = data.devcache_cached_image.ws.image }
 // stack's registry, and a cache repository for it.
 type fixture struct {
 	registry string
-	cache    string // cache repository
+	cache    string // cache repository: registry/path
+	path     string // the cache repository's path
 	bare     string // bare git repository (…/app.git)
 	work     string // its work tree (…/app)
 }
@@ -55,8 +56,8 @@ func newFixture(t *testing.T, devcontainer string) fixture {
 	t.Helper()
 	s := stacktest.Get(t)
 	unique := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + fmt.Sprint(time.Now().UnixNano())
-	f := fixture{registry: s.Registry, cache: s.Registry + "/tf/" + unique}
-	pushImage(t, s.Registry+"/base/debian:12")
+	f := fixture{registry: s.Registry, path: "tf/" + unique, cache: s.Registry + "/tf/" + unique}
+	pushImage(t, s.Registry, "base/debian:12")
 	if devcontainer == "" {
 		devcontainer = `{"image": "` + s.Registry + `/base/debian:12", "containerEnv": {"RUN": "` + unique + `"}}`
 	}
@@ -106,14 +107,16 @@ func hitChecks(f fixture, digest *string) resource.TestCheckFunc {
 // stores its digest in *digest.
 func pushEntry(t *testing.T, f fixture, key, digest *string) func() {
 	return func() {
-		*digest = pushImage(t, f.cache+":dc-"+strings.TrimPrefix(*key, "sha256:"))
+		*digest = pushImage(t, f.registry, f.path+":dc-"+strings.TrimPrefix(*key, "sha256:"))
 	}
 }
 
-// TestAccCachedImageFileMissThenHit: a repository cloned over file://
-// misses (fallback image, id = key) until its entry is pushed, and the
-// next plan finds it (cached image by digest, id = digest, created).
-func TestAccCachedImageFileMissThenHit(t *testing.T) {
+// TestAccCachedImageFileMissThenHitAgreesWithProbe: a repository cloned
+// over file:// misses (fallback image, id = key) until its entry is pushed,
+// and the next plan finds it (cached image by digest, id = digest,
+// created); each time `docker devcache probe` on the same workspace
+// reports the same key, key tag and image.
+func TestAccCachedImageFileMissThenHitAgreesWithProbe(t *testing.T) {
 	useTofu(t)
 	f := newFixture(t, "")
 	cfg := config(fmt.Sprintf("  git_url = %q\n  cache_repo = %q\n", "file://"+f.bare, f.cache))
@@ -121,8 +124,8 @@ func TestAccCachedImageFileMissThenHit(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providers,
 		Steps: []resource.TestStep{
-			{Config: cfg, Check: missChecks(f, &key)},
-			{PreConfig: pushEntry(t, f, &key, &digest), Config: cfg, Check: hitChecks(f, &digest)},
+			{Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(missChecks(f, &key), probeAgrees(f, false))},
+			{PreConfig: pushEntry(t, f, &key, &digest), Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(hitChecks(f, &digest), probeAgrees(f, true))},
 		},
 	})
 }
@@ -212,32 +215,15 @@ func TestAccCachedImageRegistryCredentials(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: config(attrs), ExpectError: regexp.MustCompile(`(?s)looking\s+up.*(UNAUTHORIZED|401)`)},
 			{Config: config(attrs + fmt.Sprintf("  docker_config_base64 = %q\n", dockerConfig)), Check: missChecks(fixture{cache: cache}, &key)},
-			{PreConfig: func() { digest = pushImage(t, f.cache+":dc-"+strings.TrimPrefix(key, "sha256:")) },
+			{PreConfig: pushEntry(t, f, &key, &digest),
 				Config: config(attrs + fmt.Sprintf("  docker_config_base64 = %q\n", dockerConfig)), Check: hitChecks(fixture{cache: cache}, &digest)},
-		},
-	})
-}
-
-// TestDataSourceAgreesWithProbe: for the same workspace, the data source
-// (cloning it) and `docker devcache probe` report the same key and, once
-// the entry exists, the same image.
-func TestDataSourceAgreesWithProbe(t *testing.T) {
-	useTofu(t)
-	f := newFixture(t, "")
-	cfg := config(fmt.Sprintf("  git_url = %q\n  cache_repo = %q\n", "file://"+f.bare, f.cache))
-	var key, digest string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: providers,
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(missChecks(f, &key), probeAgrees(t, f, false))},
-			{PreConfig: pushEntry(t, f, &key, &digest), Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(hitChecks(f, &digest), probeAgrees(t, f, true))},
 		},
 	})
 }
 
 // probeAgrees runs `docker devcache probe --format json` on the fixture's
 // work tree and compares its key and image with the data source's.
-func probeAgrees(t *testing.T, f fixture, hit bool) resource.TestCheckFunc {
+func probeAgrees(f fixture, hit bool) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		res, err := runProbe(f)
 		if err != nil {

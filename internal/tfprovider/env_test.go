@@ -9,20 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
+	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
 	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 )
@@ -76,36 +71,13 @@ func (testLog) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// pushImage writes a small random linux/<arch> image at ref (a base image
-// or a stand-in cache entry) and returns its digest.
-func pushImage(t *testing.T, ref string) string {
+// pushImage writes a small linux/amd64 image (resolvetest's) at
+// registry/repoTag, labelled with repoTag so that each is distinct, and
+// returns its digest: a base image or a stand-in cache entry.
+func pushImage(t *testing.T, registry, repoTag string) string {
 	t.Helper()
-	img, err := random.Image(64, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Created = v1.Time{Time: time.Now()}
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatalf("pushing %s: %v", ref, err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
+	r := &resolvetest.Registry{Host: registry}
+	return r.PushImage(t, repoTag, resolvetest.ImageConfig{Labels: map[string]string{"devcache.test/ref": repoTag}})
 }
 
 // gitRun runs git in dir with a fixed identity.
