@@ -72,7 +72,7 @@ func buildTofu(ctx context.Context, tmp string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	env := append(os.Environ(), "GOFLAGS=-mod=readonly -trimpath", "GOOS=", "GOARCH=", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=0")
+	env := append(os.Environ(), "GOFLAGS=-mod=readonly -trimpath", "GOOS=", "GOARCH=", "GOWORK=off", "GOTOOLCHAIN=local")
 	run := func(dir string, args ...string) ([]byte, error) {
 		var stderr strings.Builder
 		cmd := exec.CommandContext(ctx, goBin, args...)
