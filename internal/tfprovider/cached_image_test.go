@@ -12,12 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/devcache/devcache/internal/registrytest"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 	"github.com/devcache/devcache/plugin"
+	"github.com/devcache/devcache/plugin/cache"
 )
 
 const ds = "data.devcache_cached_image.ws"
@@ -46,8 +51,7 @@ output "image" { value = data.devcache_cached_image.ws.image }
 // stack's registry, and a cache repository for it.
 type fixture struct {
 	registry string
-	cache    string // cache repository: registry/path
-	path     string // the cache repository's path
+	cache    string // cache repository
 	bare     string // bare git repository (…/app.git)
 	work     string // its work tree (…/app)
 }
@@ -56,7 +60,7 @@ func newFixture(t *testing.T, devcontainer string) fixture {
 	t.Helper()
 	s := stacktest.Get(t)
 	unique := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + fmt.Sprint(time.Now().UnixNano())
-	f := fixture{registry: s.Registry, path: "tf/" + unique, cache: s.Registry + "/tf/" + unique}
+	f := fixture{registry: s.Registry, cache: s.Registry + "/tf/" + unique}
 	pushImage(t, s.Registry, "base/debian:12")
 	if devcontainer == "" {
 		devcontainer = `{"image": "` + s.Registry + `/base/debian:12", "containerEnv": {"RUN": "` + unique + `"}}`
@@ -103,11 +107,35 @@ func hitChecks(f fixture, digest *string) resource.TestCheckFunc {
 	)
 }
 
-// pushEntry pushes a stand-in cache entry at the key tag of *key and
-// stores its digest in *digest.
+// pushEntry pushes a stand-in cache entry at the key tag of *key (the
+// base image, annotated with its creation time and the key, as push
+// annotates entries) and stores its digest in *digest.
 func pushEntry(t *testing.T, f fixture, key, digest *string) func() {
 	return func() {
-		*digest = pushImage(t, f.registry, f.path+":dc-"+strings.TrimPrefix(*key, "sha256:"))
+		baseRef, err := name.ParseReference(f.registry + "/base/debian:12")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, err := remote.Image(baseRef)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := mutate.Annotations(base, map[string]string{
+			cache.AnnotationCreated: time.Now().UTC().Format(time.RFC3339),
+			"devcache.test/key":     *key,
+		}).(v1.Image)
+		tag, err := name.ParseReference(f.cache + ":" + cache.TagOf(*key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(tag, img); err != nil {
+			t.Fatal(err)
+		}
+		d, err := img.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		*digest = d.String()
 	}
 }
 
