@@ -96,6 +96,6 @@ func buildTofu(ctx context.Context, tmp string, log io.Writer) error {
 		return fmt.Errorf("copying %s: %w", mod.Dir, err)
 	}
 	// dev=no: a release build, reporting TofuVersion without "-dev".
-	_, err = run(src, "build", "-ldflags", "-X "+tofuModule+"/version.dev=no", "-o", filepath.Join(tmp, "out", "tofu"), "./cmd/tofu")
+	_, err = run(src, "build", "-ldflags", "-s -w -X "+tofuModule+"/version.dev=no", "-o", filepath.Join(tmp, "out", "tofu"), "./cmd/tofu")
 	return err
 }
