@@ -22,7 +22,21 @@ import (
 	"github.com/devcache/devcache/internal/stack/stacktest"
 )
 
-func TestMain(m *testing.M) { stacktest.Main(m) }
+// serveProviderEnv makes the test binary serve the provider instead of
+// running tests: TestExamplesValidate installs the binary itself as the
+// provider, so that no second build of it is needed.
+const serveProviderEnv = "DEVCACHE_TEST_SERVE_PROVIDER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveProviderEnv) == "1" {
+		if err := providerserver.Serve(context.Background(), New("test"), providerserver.ServeOpts{Address: Address}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	stacktest.Main(m)
+}
 
 // providers runs this package's provider in the test process, reattached
 // to the Terraform CLI under Address.
@@ -56,6 +70,13 @@ func useTofu(t *testing.T) string {
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "devcache")
 	t.Setenv("TF_ACC_PROVIDER_HOST", "registry.terraform.io")
 	t.Setenv("CHECKPOINT_DISABLE", "1")
+	// An empty CLI configuration: no registry credentials, mirrors or
+	// overrides of the machine's.
+	cliConfig := filepath.Join(t.TempDir(), "tofurc")
+	if err := os.WriteFile(cliConfig, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_CLI_CONFIG_FILE", cliConfig)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("DOCKER_CONFIG", t.TempDir())

@@ -11,19 +11,23 @@ import (
 )
 
 // TestExamplesValidate: the example Coder-style template and the docs'
-// examples pass `tofu validate` with this provider, installed through a
-// dev_overrides CLI configuration (no registry, no network).
+// examples pass `tofu validate` with this provider (the test binary),
+// installed through a dev_overrides CLI configuration (no registry, no
+// network).
 func TestExamplesValidate(t *testing.T) {
 	tofu := useTofu(t)
 	root, err := stack.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// This test binary is the provider (TestMain, serveProviderEnv).
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	pluginDir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-devcache"), "./cmd/terraform-provider-devcache")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
+	if err := os.Symlink(self, filepath.Join(pluginDir, "terraform-provider-devcache")); err != nil {
+		t.Fatal(err)
 	}
 	cliConfig := filepath.Join(t.TempDir(), "tofurc")
 	overrides := `provider_installation {
@@ -44,7 +48,7 @@ func TestExamplesValidate(t *testing.T) {
 			}
 			cmd := exec.Command(tofu, "validate", "-no-color")
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1")
+			cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", serveProviderEnv+"=1")
 			out, err := cmd.CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "The configuration is valid") {
 				t.Fatalf("tofu validate examples/%s: %v\n%s", ex, err, out)
