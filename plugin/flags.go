@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -15,6 +13,7 @@ import (
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/internal/policy"
 	"github.com/devcache/devcache/internal/retry"
+	"github.com/devcache/devcache/plugin/cache"
 	"github.com/devcache/devcache/plugin/registry"
 	"github.com/devcache/devcache/plugin/resolver"
 	"github.com/devcache/devcache/plugin/warm"
@@ -202,12 +201,9 @@ func cacheRepository(s string) (name.Repository, error) {
 	if s == "" {
 		return name.Repository{}, fmt.Errorf("--cache-repo is required (or DEVCACHE_CACHE_REPO): the repository holding the cached images, e.g. registry.example.com/team/devcache")
 	}
-	if strings.ContainsAny(s, "@") || (strings.LastIndex(s, ":") > strings.LastIndex(s, "/")) {
-		return name.Repository{}, fmt.Errorf("--cache-repo %q: give a repository without tag or digest; entries are tagged by their key", s)
-	}
-	r, err := name.NewRepository(s)
+	r, err := cache.ParseRepository(s)
 	if err != nil {
-		return name.Repository{}, fmt.Errorf("--cache-repo %q: %w", s, err)
+		return name.Repository{}, fmt.Errorf("--cache-repo %w", err)
 	}
 	return r, nil
 }
@@ -262,40 +258,5 @@ func (d *durationValue) Type() string { return "duration" }
 
 func (d *durationValue) String() string { return time.Duration(*d).String() }
 
-// parseDuration reads "[<N>d]<Go duration>", e.g. "7d", "1d12h", "36h",
-// "0". Days are 24 hours.
-func parseDuration(s string) (time.Duration, error) {
-	in := strings.TrimSpace(s)
-	days, rest, hasDays := strings.Cut(in, "d")
-	if !hasDays {
-		return parseGoDuration(s, in)
-	}
-	n, err := strconv.ParseUint(days, 10, 32)
-	if err != nil || n > maxDays {
-		return 0, durationError(s)
-	}
-	d := time.Duration(n) * 24 * time.Hour
-	if rest == "" {
-		return d, nil
-	}
-	r, err := parseGoDuration(s, rest)
-	if err != nil || r < 0 || d+r < d {
-		return 0, durationError(s)
-	}
-	return d + r, nil
-}
-
-// maxDays keeps a day count inside time.Duration (about 292 years).
-const maxDays = 100000
-
-func parseGoDuration(orig, s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, durationError(orig)
-	}
-	return d, nil
-}
-
-func durationError(s string) error {
-	return fmt.Errorf("invalid duration %q: use e.g. 7d, 1d12h, 168h or 90m", s)
-}
+// parseDuration reads "[<N>d]<Go duration>" (cache.ParseDuration).
+func parseDuration(s string) (time.Duration, error) { return cache.ParseDuration(s) }

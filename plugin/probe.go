@@ -8,12 +8,9 @@ import (
 	"time"
 
 	"github.com/docker/cli/cli"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
-	"github.com/devcache/devcache/plugin/cache"
-	"github.com/devcache/devcache/plugin/registry"
-	"github.com/devcache/devcache/plugin/resolver"
+	"github.com/devcache/devcache/plugin/probe"
 )
 
 // Exit codes of probe.
@@ -34,18 +31,7 @@ type probeOptions struct {
 }
 
 // probeResult is what probe reports (the JSON of --format json).
-type probeResult struct {
-	Hit bool `json:"hit"`
-	// Image is <repo>@sha256:… on a hit.
-	Image   string    `json:"image,omitempty"`
-	Ref     string    `json:"ref"`
-	Key     string    `json:"key"`
-	Created time.Time `json:"created,omitzero"`
-	// Reason says why it is a miss.
-	Reason string `json:"reason,omitempty"`
-	// Explain lists the differences from the newest entry of the scope.
-	Explain *cache.Explanation `json:"explain,omitempty"`
-}
+type probeResult = probe.Result
 
 // newProbeCommand is `docker devcache probe`.
 func newProbeCommand(root *rootOptions) *cobra.Command {
@@ -113,7 +99,7 @@ func probeError(err error) error {
 func runProbe(cmd *cobra.Command, root *rootOptions, o *probeOptions) error {
 	ctx, cancel := o.reg.context(cmd)
 	defer cancel()
-	res, err := probe(ctx, root, o)
+	res, err := runProbeOnce(ctx, root, o)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w (%v; raise --timeout)", err, ctx.Err())
@@ -134,8 +120,9 @@ func runProbe(cmd *cobra.Command, root *rootOptions, o *probeOptions) error {
 	return nil
 }
 
-// probe computes the key and looks the entry up; an error is never a miss.
-func probe(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResult, error) {
+// runProbeOnce turns the flags into a probe and runs it; an error is
+// never a miss.
+func runProbeOnce(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResult, error) {
 	if err := checkFormat(root.format); err != nil {
 		return nil, err
 	}
@@ -147,63 +134,7 @@ func probe(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResul
 	if err != nil {
 		return nil, err
 	}
-	resolved, err := resolver.Plans(ctx, ro)
-	if err != nil {
-		return nil, err
-	}
-	tag := cache.TagOf(resolved.Key)
-	res := &probeResult{Ref: repo.Tag(tag).String(), Key: resolved.Key}
-	if err := lookUp(ctx, ro.Registry, repo, tag, res); err != nil {
-		return nil, err
-	}
-	if res.Hit && o.maxAge > 0 {
-		if err := checkAge(ctx, ro.Registry, repo, tag, o.maxAge, res); err != nil {
-			return nil, err
-		}
-	}
-	if !res.Hit && o.explain {
-		scope := o.scope
-		if scope == "" {
-			scope = resolved.Plans[0].ConfigFile
-		}
-		ex, err := cache.Explain(ctx, ro.Registry, repo, tag, scope, resolved.Plans)
-		if err != nil {
-			// The miss stands; the explanation is extra.
-			ex = &cache.Explanation{Scope: scope, Error: err.Error()}
-		}
-		res.Explain = ex
-	}
-	return res, nil
-}
-
-// lookUp HEADs the key tag: a hit, a miss (404) or an error.
-func lookUp(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, res *probeResult) error {
-	ref := repo.Tag(tag)
-	digest, err := reg.Head(ctx, ref)
-	switch {
-	case registry.IsNotFound(err):
-		res.Reason = fmt.Sprintf("no cache entry %s", ref)
-	case err != nil:
-		return fmt.Errorf("looking up %s: %w", ref, err)
-	default:
-		res.Hit = true
-		res.Image = repo.Digest(digest.String()).String()
-	}
-	return nil
-}
-
-// checkAge turns a hit older than --max-age into a miss.
-func checkAge(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, maxAge time.Duration, res *probeResult) error {
-	e, stale, err := cache.Stale(ctx, reg, repo, tag, maxAge, time.Now())
-	if err != nil {
-		return err
-	}
-	res.Created = e.Created
-	if stale != "" {
-		res.Hit, res.Image = false, ""
-		res.Reason = stale
-	}
-	return nil
+	return probe.Probe(ctx, probe.Options{Repo: repo, Resolve: ro, MaxAge: o.maxAge, MaxAgeName: "--max-age", Explain: o.explain, Scope: o.scope})
 }
 
 // printProbe writes the result: on a hit the DEVCACHE_CACHED_IMAGE= line

@@ -160,7 +160,7 @@ func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
 	if desc != nil {
 		stale := ""
 		if opts.maxAge > 0 {
-			if _, stale, err = cache.Stale(lookupCtx, p.ro.Registry, p.repo, p.tag, opts.maxAge, time.Now()); err != nil {
+			if _, stale, err = cache.Stale(lookupCtx, p.ro.Registry, p.repo, p.tag, opts.maxAge, "--max-age", time.Now()); err != nil {
 				return err
 			}
 		}

@@ -4,12 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/docker/cli/cli/command"
-	"github.com/docker/cli/cli/config"
-	"github.com/docker/cli/cli/config/configfile"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -213,14 +210,5 @@ func (o *rootOptions) credentials() *registry.Credentials {
 	}
 	// Tests run the commands without a docker CLI: DOCKER_CONFIG or
 	// ~/.docker, read now (config.Dir() keeps the first value it saw).
-	dir := os.Getenv(config.EnvOverrideConfigDir)
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".docker")
-	}
-	f, err := config.Load(dir)
-	if err != nil {
-		f = configfile.New(filepath.Join(dir, config.ConfigFileName))
-	}
-	return registry.NewCredentials(f)
+	return registry.LoadCredentials("")
 }

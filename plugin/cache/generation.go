@@ -15,18 +15,19 @@ import (
 // Stale reads the entry under the pointer tag and says why it is older
 // than maxAge ("" when it is not). Its age is ReadEntry's Created: the push
 // time its build-info referrer records, else the image's created. An entry
-// of unknown age is an error: --max-age cannot be applied to it.
-func Stale(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, maxAge time.Duration, now time.Time) (*Entry, string, error) {
+// of unknown age is an error: maxAge cannot be applied to it. setting
+// names maxAge in messages (--max-age, max_age).
+func Stale(ctx context.Context, reg *registry.Client, repo name.Repository, tag string, maxAge time.Duration, setting string, now time.Time) (*Entry, string, error) {
 	e, err := ReadEntry(ctx, reg, repo, tag)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the age of %s:%s: %w", repo, tag, err)
 	}
 	if e.Created.IsZero() {
-		return nil, "", fmt.Errorf("%s:%s records no creation time (no %s annotation, no build info, no config created); cannot apply --max-age", repo, tag, AnnotationCreated)
+		return nil, "", fmt.Errorf("%s:%s records no creation time (no %s annotation, no build info, no config created); cannot apply %s", repo, tag, AnnotationCreated, setting)
 	}
 	if age := now.Sub(e.Created); maxAge > 0 && age > maxAge {
-		return e, fmt.Sprintf("cache entry %s:%s was created %s (%s ago), older than --max-age %s",
-			repo, tag, e.Created.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge), nil
+		return e, fmt.Sprintf("cache entry %s:%s was created %s (%s ago), older than %s %s",
+			repo, tag, e.Created.UTC().Format(time.RFC3339), age.Round(time.Second), setting, maxAge), nil
 	}
 	return e, "", nil
 }

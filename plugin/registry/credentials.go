@@ -3,10 +3,12 @@ package registry
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -134,4 +136,22 @@ func canonicalHost(h string) string {
 
 func empty(a types.AuthConfig) bool {
 	return a.Username == "" && a.Password == "" && a.Auth == "" && a.IdentityToken == "" && a.RegistryToken == ""
+}
+
+// LoadCredentials returns the credentials of the docker CLI config
+// directory dir ("" is DOCKER_CONFIG, else ~/.docker), read now; an
+// unreadable or missing config.json holds no credentials.
+func LoadCredentials(dir string) *Credentials {
+	if dir == "" {
+		dir = os.Getenv(dockerconfig.EnvOverrideConfigDir)
+	}
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".docker")
+	}
+	f, err := dockerconfig.Load(dir)
+	if err != nil {
+		f = configfile.New(filepath.Join(dir, dockerconfig.ConfigFileName))
+	}
+	return NewCredentials(f)
 }

@@ -1,10 +1,13 @@
 // Command stackctl runs the local devcache stack for hack/stack:
 //
 //	stackctl -dir DIR [-port N] [-debian] up|down|env|status
+//	stackctl tofu
 //
 // up starts the registry and buildkitd (detached) and seeds the images; down
 // stops them; env prints export lines for eval; status reports each part
-// and exits 1 when the daemons are not healthy.
+// and exits 1 when the daemons are not healthy. tofu builds the pinned
+// OpenTofu CLI of the Terraform provider's tests into the machine's cache
+// (stack.Tofu) and prints its path, so that CI can build it early.
 package main
 
 import (
@@ -27,10 +30,19 @@ func main() {
 	debian := flag.Bool("debian", false, "up: also seed debian:bookworm")
 	quiet := flag.Bool("q", false, "up: no progress lines")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: stackctl -dir DIR [-port N] [-debian] [-q] up|down|env|status\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: stackctl -dir DIR [-port N] [-debian] [-q] up|down|env|status\n       stackctl tofu\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if flag.NArg() == 1 && flag.Arg(0) == "tofu" {
+		p, err := stack.Tofu(context.Background(), prefixWriter{os.Stderr})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "stackctl: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Println(p)
+		return
+	}
 	if *dir == "" || flag.NArg() != 1 {
 		flag.Usage()
 		os.Exit(2)

@@ -1,0 +1,10 @@
+terraform {
+  required_providers {
+    devcache = {
+      source = "devcache/devcache"
+    }
+  }
+}
+
+# The provider takes no configuration.
+provider "devcache" {}
