@@ -6,7 +6,7 @@
 // makes no progress for Policy.RequestTimeout — are retried with capped
 // exponential backoff and jitter until the request's context ends (the
 // command's --timeout) or, without a deadline, Policy.MaxElapsed — but a
-// request that stalls Policy.Stalls times fails then; every other answer (400, 401, 403, 404, 500, invalid manifests, connection
+// request that stalls Policy.Stalls times fails then; every other answer (400, 401, 403, 404, 500 on a write, invalid manifests, connection
 // refused) is returned at once, with the registry's message.
 //
 // It owns the classification (Transient), the HTTP transport that retries

@@ -30,13 +30,19 @@ type Policy struct {
 	// MaxElapsed bounds the retries of a request whose context has no
 	// deadline.
 	MaxElapsed time.Duration
+	// ServerErrors is how many times a read (GET, HEAD) answered 500 is
+	// asked again. A registry's 500 is mostly a lasting fault, but
+	// distribution answers one for a moment when another client writes
+	// the same manifest or blob (concurrent pushes of one key), so reads
+	// get a few quick retries; writes none.
+	ServerErrors int
 	// Base is the first backoff; each retry doubles it up to Cap. The wait
 	// is drawn between half and all of it (jitter).
 	Base, Cap time.Duration
 }
 
 // Default is the policy of every client that sets none.
-var Default = Policy{RequestTimeout: 10 * time.Second, Stalls: 3, MaxElapsed: 2 * time.Minute, Base: 250 * time.Millisecond, Cap: 8 * time.Second}
+var Default = Policy{RequestTimeout: 10 * time.Second, Stalls: 3, ServerErrors: 2, MaxElapsed: 2 * time.Minute, Base: 250 * time.Millisecond, Cap: 8 * time.Second}
 
 func (p Policy) withDefaults() Policy {
 	if p.RequestTimeout <= 0 {
@@ -44,6 +50,9 @@ func (p Policy) withDefaults() Policy {
 	}
 	if p.Stalls <= 0 {
 		p.Stalls = Default.Stalls
+	}
+	if p.ServerErrors <= 0 {
+		p.ServerErrors = Default.ServerErrors
 	}
 	if p.MaxElapsed <= 0 {
 		p.MaxElapsed = Default.MaxElapsed

@@ -77,10 +77,10 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 }
 
-// TestPermanentNotRetried: 400, 401, 403, 404 and 500 are answered after
-// one request, with the registry's message.
+// TestPermanentNotRetried: 400, 401, 403 and 404 are answered after one
+// request, with the registry's message.
 func TestPermanentNotRetried(t *testing.T) {
-	for _, code := range []int{400, 401, 403, 404, 500} {
+	for _, code := range []int{400, 401, 403, 404} {
 		p, tag := setup(t)
 		rule := p.Add(registrytest.Fault{Path: `/manifests/`, Status: code})
 		_, err := remote.Head(tag, opts(context.Background(), fast)...)
@@ -133,5 +133,23 @@ func TestHangFailsPerRequest(t *testing.T) {
 	// 3 stalls of 0.5 s: far below the 2-minute deadline.
 	if d > 20*time.Second || rule.Hits() != 3 {
 		t.Errorf("gave up after %s and %d attempts; want 3 attempts of 0.5s", d, rule.Hits())
+	}
+}
+
+// TestServerErrorReadRetriedFewTimes: a 500 on a read is asked again
+// Policy.ServerErrors times (distribution's answer while another client
+// writes the same manifest), then fails with the registry's message; a
+// passing 500 is a success.
+func TestServerErrorReadRetriedFewTimes(t *testing.T) {
+	p, tag := setup(t)
+	rule := p.Add(registrytest.Fault{Path: `/manifests/`, Status: 500})
+	_, err := remote.Get(tag, opts(context.Background(), fast)...)
+	if err == nil || !strings.Contains(err.Error(), "registrytest fault") || rule.Hits() != 3 {
+		t.Errorf("err %v after %d requests; want the registry's message after 3", err, rule.Hits())
+	}
+	p, tag = setup(t)
+	rule = p.Add(registrytest.Fault{Path: `/manifests/`, Status: 500, Times: 1})
+	if _, err := remote.Head(tag, opts(context.Background(), fast)...); err != nil || rule.Hits() != 1 {
+		t.Errorf("a single 500: err %v after %d faults; want success", err, rule.Hits())
 	}
 }

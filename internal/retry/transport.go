@@ -48,7 +48,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil && isManifest(r, resp) {
 			resp, err = readWhole(r, resp)
 		}
-		wait, transient := t.judge(resp, err, attempt)
+		wait, transient := t.judge(r, resp, err, attempt)
 		if !transient || !replayable || ctx.Err() != nil {
 			return resp, err
 		}
@@ -111,12 +111,16 @@ func giveUp(resp *http.Response, err error, attempts int, start time.Time) (*htt
 	return nil, &GaveUpError{Attempts: attempts, Elapsed: time.Since(start), Err: err}
 }
 
-// judge says whether the outcome of attempt is transient and how long to
+// judge says whether the outcome of attempt is transient (a 500 on a
+// read: for the first Policy.ServerErrors retries) and how long to
 // wait before the next: the backoff, or the answer's Retry-After.
-func (t *retryTransport) judge(resp *http.Response, err error, attempt int) (time.Duration, bool) {
+func (t *retryTransport) judge(req *http.Request, resp *http.Response, err error, attempt int) (time.Duration, bool) {
 	wait := t.p.Backoff(attempt)
 	if err != nil {
 		return wait, Transient(err)
+	}
+	if resp.StatusCode == http.StatusInternalServerError && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		return wait, attempt <= t.p.ServerErrors
 	}
 	if !TransientStatus(resp.StatusCode) {
 		return 0, false
