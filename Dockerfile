@@ -2,6 +2,7 @@
 #
 #   docker buildx bake frontend   # the frontend image (FROM scratch)
 #   docker buildx bake plugin     # docker-devcache for linux/darwin/windows x amd64/arm64
+#   docker buildx bake release    # both, named and attested for a release (hack/release)
 #
 # GO_IMAGE is a build arg so machines without access to a public registry can
 # point the builder stage at a Go image of their own (hack/golang-image makes
@@ -30,21 +31,38 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
       -o /out/devcache-frontend ./cmd/devcache-frontend
 
 FROM scratch AS frontend
+ARG VERSION=dev
 COPY --from=frontend-build /out/devcache-frontend /bin/devcache-frontend
 # The gateway checks requested capabilities against this label: named
 # contexts (--build-context), frontend inputs and subrequests (--call).
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
 LABEL org.opencontainers.image.title="devcache frontend" \
-      org.opencontainers.image.description="BuildKit frontend that builds devcontainer.json into a dev container image"
+      org.opencontainers.image.description="BuildKit frontend that builds devcontainer.json into a dev container image" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="https://github.com/devcache/devcache"
 ENTRYPOINT ["/bin/devcache-frontend"]
 
+# FRONTEND_IMAGE is the frontend image of the same release, which
+# `docker devcache version` names.
 FROM build-base AS plugin-build
-ARG TARGETOS TARGETARCH TARGETVARIANT VERSION=dev
+ARG TARGETOS TARGETARCH TARGETVARIANT VERSION=dev FRONTEND_IMAGE=
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     ext=""; [ "$TARGETOS" = windows ] && ext=".exe"; \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
-    go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION}" \
+    go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION} -X github.com/devcache/devcache/internal/version.FrontendImage=${FRONTEND_IMAGE}" \
       -o /out/docker-devcache$ext ./cmd/docker-devcache
 
 FROM scratch AS plugin
 COPY --from=plugin-build /out/ /
+
+# A release names each binary as docker CLI plugin releases do:
+# docker-devcache_v1.2.3_linux_amd64, docker-devcache_v1.2.3_windows_arm64.exe.
+FROM build-base AS plugin-release-build
+ARG TARGETOS TARGETARCH VERSION=dev
+COPY --from=plugin-build /out/ /out/
+RUN mkdir /release && for f in /out/docker-devcache*; do \
+      ext="${f##*/docker-devcache}"; cp "$f" "/release/docker-devcache_${VERSION}_${TARGETOS}_${TARGETARCH}$ext"; \
+    done
+
+FROM scratch AS plugin-release
+COPY --from=plugin-release-build /release/ /
