@@ -9,6 +9,12 @@
 # one from the machine's Go toolchain).
 
 ARG GO_IMAGE=golang:1.26.8-bookworm
+# FRONTEND_BUILD is the stage the frontend image takes its binary from:
+# frontend-build compiles the frontend alone; a release (bake target
+# frontend-release) takes it from release-build, which compiles it with the
+# plugin of the same platform in one go build, so a release compiles each
+# platform's packages once.
+ARG FRONTEND_BUILD=frontend-build
 
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build-base
 ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
@@ -30,9 +36,11 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
     go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION}" \
       -o /out/devcache-frontend ./cmd/devcache-frontend
 
+FROM ${FRONTEND_BUILD} AS frontend-bin
+
 FROM scratch AS frontend
 ARG VERSION=dev
-COPY --from=frontend-build /out/devcache-frontend /bin/devcache-frontend
+COPY --from=frontend-bin /out/devcache-frontend /bin/devcache-frontend
 # The gateway checks requested capabilities against this label: named
 # contexts (--build-context), frontend inputs and subrequests (--call).
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
@@ -55,11 +63,21 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 FROM scratch AS plugin
 COPY --from=plugin-build /out/ /
 
+# release-build compiles a release's binaries of one platform: the plugin,
+# and on linux the frontend too (see FRONTEND_BUILD).
+FROM build-base AS release-build
+ARG TARGETOS TARGETARCH TARGETVARIANT VERSION=dev FRONTEND_IMAGE=
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    pkgs=./cmd/docker-devcache; [ "$TARGETOS" = linux ] && pkgs="$pkgs ./cmd/devcache-frontend"; \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
+    go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION} -X github.com/devcache/devcache/internal/version.FrontendImage=${FRONTEND_IMAGE}" \
+      -o /out/ $pkgs
+
 # A release names each binary as docker CLI plugin releases do:
 # docker-devcache_v1.2.3_linux_amd64, docker-devcache_v1.2.3_windows_arm64.exe.
 FROM build-base AS plugin-release-build
 ARG TARGETOS TARGETARCH VERSION=dev
-COPY --from=plugin-build /out/ /out/
+COPY --from=release-build /out/docker-devcache* /out/
 RUN mkdir /release && for f in /out/docker-devcache*; do \
       ext="${f##*/docker-devcache}"; cp "$f" "/release/docker-devcache_${VERSION}_${TARGETOS}_${TARGETARCH}$ext"; \
     done

@@ -96,8 +96,12 @@ target "frontend-all" {
   platforms = ["linux/amd64", "linux/arm64"]
 }
 
+// frontend-release takes its binaries from the Dockerfile's release-build
+// stage, which plugin-release builds too: BuildKit runs the identical
+// linux stages once for both targets.
 target "frontend-release" {
   inherits = ["frontend-all", "_attest"]
+  args     = { FRONTEND_BUILD = "release-build" }
   tags     = release_tags(FRONTEND_REPO, VERSION)
 }
 
