@@ -36,6 +36,16 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
     go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION}" \
       -o /out/devcache-frontend ./cmd/devcache-frontend
 
+# release-build compiles a release's binaries of one platform: the plugin,
+# and on linux the frontend too (see FRONTEND_BUILD).
+FROM build-base AS release-build
+ARG TARGETOS TARGETARCH TARGETVARIANT VERSION=dev FRONTEND_IMAGE=
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    pkgs=./cmd/docker-devcache; [ "$TARGETOS" = linux ] && pkgs="$pkgs ./cmd/devcache-frontend"; \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
+    go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION} -X github.com/devcache/devcache/internal/version.FrontendImage=${FRONTEND_IMAGE}" \
+      -o /out/ $pkgs
+
 FROM ${FRONTEND_BUILD} AS frontend-bin
 
 FROM scratch AS frontend
@@ -62,16 +72,6 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 
 FROM scratch AS plugin
 COPY --from=plugin-build /out/ /
-
-# release-build compiles a release's binaries of one platform: the plugin,
-# and on linux the frontend too (see FRONTEND_BUILD).
-FROM build-base AS release-build
-ARG TARGETOS TARGETARCH TARGETVARIANT VERSION=dev FRONTEND_IMAGE=
-RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    pkgs=./cmd/docker-devcache; [ "$TARGETOS" = linux ] && pkgs="$pkgs ./cmd/devcache-frontend"; \
-    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
-    go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION} -X github.com/devcache/devcache/internal/version.FrontendImage=${FRONTEND_IMAGE}" \
-      -o /out/ $pkgs
 
 # A release names each binary as docker CLI plugin releases do:
 # docker-devcache_v1.2.3_linux_amd64, docker-devcache_v1.2.3_windows_arm64.exe.
