@@ -2,12 +2,19 @@
 #
 #   docker buildx bake frontend   # the frontend image (FROM scratch)
 #   docker buildx bake plugin     # docker-devcache for linux/darwin/windows x amd64/arm64
+#   docker buildx bake release    # both, named and attested for a release (hack/release)
 #
 # GO_IMAGE is a build arg so machines without access to a public registry can
 # point the builder stage at a Go image of their own (hack/golang-image makes
 # one from the machine's Go toolchain).
 
 ARG GO_IMAGE=golang:1.26.8-bookworm
+# FRONTEND_BUILD is the stage the frontend image takes its binary from:
+# frontend-build compiles the frontend alone; a release (bake target
+# frontend-release) takes it from release-build, which compiles it with the
+# plugin of the same platform in one go build, so a release compiles each
+# platform's packages once.
+ARG FRONTEND_BUILD=frontend-build
 
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build-base
 ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
@@ -29,22 +36,51 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
     go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION}" \
       -o /out/devcache-frontend ./cmd/devcache-frontend
 
+# release-build compiles a release's binaries of one platform: the plugin,
+# and on linux the frontend too (see FRONTEND_BUILD).
+FROM build-base AS release-build
+ARG TARGETOS TARGETARCH TARGETVARIANT VERSION=dev FRONTEND_IMAGE=
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    pkgs=./cmd/docker-devcache; [ "$TARGETOS" = linux ] && pkgs="$pkgs ./cmd/devcache-frontend"; \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
+    go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION} -X github.com/devcache/devcache/internal/version.FrontendImage=${FRONTEND_IMAGE}" \
+      -o /out/ $pkgs
+
+FROM ${FRONTEND_BUILD} AS frontend-bin
+
 FROM scratch AS frontend
-COPY --from=frontend-build /out/devcache-frontend /bin/devcache-frontend
+ARG VERSION=dev
+COPY --from=frontend-bin /out/devcache-frontend /bin/devcache-frontend
 # The gateway checks requested capabilities against this label: named
 # contexts (--build-context), frontend inputs and subrequests (--call).
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
 LABEL org.opencontainers.image.title="devcache frontend" \
-      org.opencontainers.image.description="BuildKit frontend that builds devcontainer.json into a dev container image"
+      org.opencontainers.image.description="BuildKit frontend that builds devcontainer.json into a dev container image" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="https://github.com/devcache/devcache"
 ENTRYPOINT ["/bin/devcache-frontend"]
 
+# FRONTEND_IMAGE is the frontend image of the same release, which
+# `docker devcache version` names.
 FROM build-base AS plugin-build
-ARG TARGETOS TARGETARCH TARGETVARIANT VERSION=dev
+ARG TARGETOS TARGETARCH TARGETVARIANT VERSION=dev FRONTEND_IMAGE=
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     ext=""; [ "$TARGETOS" = windows ] && ext=".exe"; \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
-    go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION}" \
+    go build -trimpath -ldflags "-s -w -X github.com/devcache/devcache/internal/version.Version=${VERSION} -X github.com/devcache/devcache/internal/version.FrontendImage=${FRONTEND_IMAGE}" \
       -o /out/docker-devcache$ext ./cmd/docker-devcache
 
 FROM scratch AS plugin
 COPY --from=plugin-build /out/ /
+
+# A release names each binary as docker CLI plugin releases do:
+# docker-devcache_v1.2.3_linux_amd64, docker-devcache_v1.2.3_windows_arm64.exe.
+FROM build-base AS plugin-release-build
+ARG TARGETOS TARGETARCH VERSION=dev
+COPY --from=release-build /out/docker-devcache* /out/
+RUN mkdir /release && for f in /out/docker-devcache*; do \
+      ext="${f##*/docker-devcache}"; cp "$f" "/release/docker-devcache_${VERSION}_${TARGETOS}_${TARGETARCH}$ext"; \
+    done
+
+FROM scratch AS plugin-release
+COPY --from=plugin-release-build /release/ /

@@ -1,6 +1,15 @@
 // docker buildx bake              -> the frontend image (default group)
 // docker buildx bake plugin       -> plugin binaries in dist/plugin/<os>_<arch>/
 // docker buildx bake --print      -> the resolved build definitions
+//
+// Releases (hack/release, .github/workflows/release.yml):
+// VERSION=v1.2.3 docker buildx bake release --push
+//   -> the frontend image for linux/amd64 and linux/arm64 as
+//      FRONTEND_REPO:1.2.3, :1.2 and :1 (a pre-release only as :1.2.3-rc.1),
+//      and the plugin binaries docker-devcache_v1.2.3_<os>_<arch>[.exe] in
+//      dist/.bake/plugin/<os>_<arch>/, each with SBOM and provenance
+//      attestations. hack/release flattens them into dist/release/ and writes
+//      SHA256SUMS.
 
 variable "GO_IMAGE" {
   default = "golang:1.26.8-bookworm"
@@ -14,22 +23,66 @@ variable "VERSION" {
   default = "dev"
 }
 
+// FRONTEND_REPO is where releases push the frontend image.
+variable "FRONTEND_REPO" {
+  default = "ghcr.io/devcache/frontend"
+}
+
+// FRONTEND_IMAGE is the frontend image the plugin names as its own in
+// `docker devcache version`, and the tag of the single-platform frontend
+// target.
 variable "FRONTEND_IMAGE" {
-  default = "ghcr.io/devcache/frontend:${VERSION}"
+  default = "${FRONTEND_REPO}:${trimprefix(VERSION, "v")}"
+}
+
+// ATTEST_SBOM adds SBOM attestations to release artifacts. The SBOM scanner
+// is an image from Docker Hub (docker/buildkit-syft-scanner), so a dry run
+// without access to it sets ATTEST_SBOM=false; provenance needs no image.
+variable "ATTEST_SBOM" {
+  default = true
+}
+
+// release_tags are the frontend image's tags for version v: like
+// docker/dockerfile, vX.Y.Z is tagged X.Y.Z, X.Y and X (moving tags that
+// the newest patch release takes over); anything else (a pre-release, dev)
+// only by its own name without the leading v.
+function "release_tags" {
+  params = [repo, v]
+  result = can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+$", v)) ? [
+    "${repo}:${trimprefix(v, "v")}",
+    "${repo}:${join(".", slice(split(".", trimprefix(v, "v")), 0, 2))}",
+    "${repo}:${split(".", trimprefix(v, "v"))[0]}",
+  ] : ["${repo}:${trimprefix(v, "v")}"]
 }
 
 group "default" {
   targets = ["frontend"]
 }
 
+// release is every artifact of a release.
+group "release" {
+  // provider: the Terraform provider's release target joins this list
+  // (target "provider-release" below); hack/release publishes whatever a
+  // release target writes under dist/.bake/<target>/<os>_<arch>/.
+  targets = ["frontend-release", "plugin-release"]
+}
+
 target "_common" {
   context    = "."
   dockerfile = "Dockerfile"
   args = {
-    GO_IMAGE = GO_IMAGE
-    GOPROXY  = GOPROXY
-    VERSION  = VERSION
+    GO_IMAGE       = GO_IMAGE
+    GOPROXY        = GOPROXY
+    VERSION        = VERSION
+    FRONTEND_IMAGE = FRONTEND_IMAGE
   }
+}
+
+target "_attest" {
+  attest = concat(
+    ["type=provenance,mode=max"],
+    ATTEST_SBOM ? ["type=sbom"] : [],
+  )
 }
 
 target "frontend" {
@@ -43,6 +96,15 @@ target "frontend-all" {
   platforms = ["linux/amd64", "linux/arm64"]
 }
 
+// frontend-release takes its binaries from the Dockerfile's release-build
+// stage, which plugin-release builds too: BuildKit runs the identical
+// linux stages once for both targets.
+target "frontend-release" {
+  inherits = ["frontend-all", "_attest"]
+  args     = { FRONTEND_BUILD = "release-build" }
+  tags     = release_tags(FRONTEND_REPO, VERSION)
+}
+
 target "plugin" {
   inherits = ["_common"]
   target   = "plugin"
@@ -53,3 +115,21 @@ target "plugin" {
   ]
   output = ["type=local,dest=dist/plugin"]
 }
+
+target "plugin-release" {
+  inherits = ["plugin", "_attest"]
+  target   = "plugin-release"
+  output   = ["type=local,dest=dist/.bake/plugin"]
+}
+
+// provider: the Terraform provider's binaries for a release. To be filled
+// by the provider's integration: a Dockerfile stage that writes
+// terraform-provider-devcache_<version>_<os>_<arch>.zip, this target's
+// platforms, and "provider-release" in group "release" above.
+//
+// target "provider-release" {
+//   inherits  = ["_common", "_attest"]
+//   target    = "provider-release"
+//   platforms = [...]
+//   output    = ["type=local,dest=dist/.bake/provider"]
+// }

@@ -78,8 +78,12 @@ func repoOf(ref string) string {
 	return n.Name()
 }
 
-// savedTime formats a build duration as "~Xm Ys".
+// savedTime formats a build duration as "~Xm Ys", or "<1s" for a
+// sub-second build (which "~0m 0s" would misreport as none).
 func savedTime(d time.Duration) string {
+	if d < time.Second {
+		return "<1s"
+	}
 	s := int(d.Round(time.Second).Seconds())
 	return fmt.Sprintf("~%dm %ds", s/60, s%60)
 }

@@ -19,11 +19,20 @@ func newVersionCommand(opts *rootOptions) *cobra.Command {
 			if opts.format == "json" {
 				return json.NewEncoder(out).Encode(map[string]any{
 					"version":        version.Version,
+					"frontendImage":  version.FrontendImage,
 					"frontendFormat": version.FrontendFormat,
 					"go":             runtime.Version(),
 				})
 			}
-			_, err := fmt.Fprintf(out, "devcache %s (frontend format %d, %s)\n", version.Version, version.FrontendFormat, runtime.Version())
+			if _, err := fmt.Fprintf(out, "devcache %s (frontend format %d, %s)\n", version.Version, version.FrontendFormat, runtime.Version()); err != nil {
+				return err
+			}
+			if version.FrontendImage == "" {
+				return nil
+			}
+			// The plugin runs the frontend in-process; this is the image
+			// of the same release for `// syntax=` lines.
+			_, err := fmt.Fprintf(out, "frontend image %s\n", version.FrontendImage)
 			return err
 		},
 	}

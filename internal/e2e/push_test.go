@@ -61,7 +61,7 @@ func lastLines(s string, n int) string {
 
 var (
 	refRE       = regexp.MustCompile(`(?m)^(\S+@sha256:[0-9a-f]{64})$`)
-	lightningRE = regexp.MustCompile(`(?m)^⚡ Using pre-built dev container (\S+@sha256:[0-9a-f]{64}) \(saved ~(\d+)m (\d+)s build time\)$`)
+	lightningRE = regexp.MustCompile(`(?m)^⚡ Using pre-built dev container (\S+@sha256:[0-9a-f]{64}) \(saved (?:~(\d+)m (\d+)s|<1s) build time\)$`)
 )
 
 // TestPushTwice: the first push builds and pushes the keyed image; the
