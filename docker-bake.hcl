@@ -61,9 +61,10 @@ group "default" {
 
 // release is every artifact of a release.
 group "release" {
-  // provider: the Terraform provider's release target joins this list
-  // (target "provider-release" below); hack/release publishes whatever a
-  // release target writes under dist/.bake/<target>/<os>_<arch>/.
+  // hack/release publishes whatever a release target writes under
+  // dist/.bake/<target>/<os>_<arch>/. The Terraform provider is not here: the
+  // registries want zips and a manifest, which hack/provider-dist writes
+  // (release.yml runs it).
   targets = ["frontend-release", "plugin-release"]
 }
 
@@ -122,14 +123,3 @@ target "plugin-release" {
   output   = ["type=local,dest=dist/.bake/plugin"]
 }
 
-// provider: the Terraform provider's binaries for a release. To be filled
-// by the provider's integration: a Dockerfile stage that writes
-// terraform-provider-devcache_<version>_<os>_<arch>.zip, this target's
-// platforms, and "provider-release" in group "release" above.
-//
-// target "provider-release" {
-//   inherits  = ["_common", "_attest"]
-//   target    = "provider-release"
-//   platforms = [...]
-//   output    = ["type=local,dest=dist/.bake/provider"]
-// }
