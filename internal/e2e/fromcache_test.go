@@ -55,6 +55,33 @@ func TestBuildFromPushCache(t *testing.T) {
 	}
 }
 
+// TestBuildFromPushCacheAfterEdit: a config pushed, then an edit of it
+// pushed (same scope): build --cache-repo of the first config on an empty
+// daemon should still take every install step from the registry. It does
+// not today: the scope's layer cache is one tag (cache-<scope>) that each
+// push overwrites with its own solve's layers (mode=max), so the first
+// config's b and c layers are gone from it. This is what made the
+// benchmark's "fresh builder + registry cache" figure 2.6× the reference
+// (bench/build/RESULTS.md, "Where the time goes").
+func TestBuildFromPushCacheAfterEdit(t *testing.T) {
+	t.Skip("known (issue 12): the scope's layer cache keeps the last push's layers only; remove this skip with the fix (e.g. a per-key layer cache ref that build --cache-repo also imports)")
+	s := stacktest.Get(t)
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	repo := s.Ref("e2e/build-from-push-cache-edit")
+	first := optionWorkspace(t, s.Ref("busybox:latest"), nonce, "1")
+	devcache(t, first, s.BuildkitAddr, nil, "push", "--cache-repo", repo, "--progress", "quiet")
+	devcache(t, optionWorkspace(t, s.Ref("busybox:latest"), nonce, "2"), s.BuildkitAddr, nil, "push", "--cache-repo", repo, "--progress", "quiet")
+
+	fresh := freshDaemon(t)
+	_, errOut := devcache(t, first, fresh.BuildkitAddr, nil, "build", "--cache-repo", repo, "--push", "-t", repo+":fromcache", "--progress", "rawjson")
+	runs := vertexRuns(t, errOut)
+	for _, id := range []string{"a", "b", "c"} {
+		if step := "[devcontainer] install feature ./" + id; runs[step] {
+			t.Errorf("%q ran although an earlier push of this config exported it (all: %v)", step, runs)
+		}
+	}
+}
+
 // ociFeatureWorkspace publishes three features (a, b, c, each with an
 // option and a few MB of output) to the stack's registry and returns a
 // config installing them in that order, and their install step names.
