@@ -1,11 +1,7 @@
 package e2e
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +10,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/moby/buildkit/client"
 
 	"github.com/devcache/devcache/devcontainer/resolve"
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
@@ -41,7 +36,7 @@ func TestBuildFromPushCache(t *testing.T) {
 			fresh := freshDaemon(t)
 			start := time.Now()
 			_, errOut := devcache(t, ws, fresh.BuildkitAddr, nil, "build", "--cache-repo", repo, "--push", "-t", repo+":fromcache", "--progress", "rawjson")
-			t.Logf("build --cache-repo on a fresh daemon: %v\n%s", time.Since(start).Round(time.Millisecond), timeline(errOut))
+			t.Logf("build --cache-repo on a fresh daemon: %v", time.Since(start).Round(time.Millisecond))
 			runs := vertexRuns(t, errOut)
 			for _, id := range ids {
 				step := "[devcontainer] install feature " + id
@@ -114,72 +109,4 @@ func ociFeatureWorkspace(t *testing.T, s *stack.Stack, nonce string) (string, []
 }
 `, s.Ref("busybox:latest"), refs[0], refs[1], refs[2], refs[0], refs[1], refs[2])
 	return writeWorkspace(t, map[string]string{".devcontainer/devcontainer.json": cfg}), ids
-}
-
-// timeline lists a rawjson solve's vertices and progress items by start:
-// offset from the first, duration, and whether the vertex was cached.
-func timeline(rawjson string) string {
-	type item struct {
-		name           string
-		start, stop    time.Time
-		cached, vertex bool
-	}
-	items := map[string]*item{}
-	get := func(key, name string, vertex bool) *item {
-		it := items[key]
-		if it == nil {
-			it = &item{name: name, vertex: vertex}
-			items[key] = it
-		}
-		return it
-	}
-	span := func(it *item, started, completed *time.Time) {
-		if started != nil && (it.start.IsZero() || started.Before(it.start)) {
-			it.start = *started
-		}
-		if completed != nil && completed.After(it.stop) {
-			it.stop = *completed
-		}
-	}
-	sc := bufio.NewScanner(strings.NewReader(rawjson))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		var st client.SolveStatus
-		if !strings.HasPrefix(sc.Text(), "{") || json.Unmarshal(sc.Bytes(), &st) != nil {
-			continue
-		}
-		for _, v := range st.Vertexes {
-			it := get(v.Digest.String(), v.Name, true)
-			it.cached = it.cached || v.Cached
-			span(it, v.Started, v.Completed)
-		}
-		for _, v := range st.Statuses {
-			span(get(v.Vertex.String()+v.ID, "  "+v.ID, false), v.Started, v.Completed)
-		}
-	}
-	var list []*item
-	var first time.Time
-	for _, it := range items {
-		if it.start.IsZero() {
-			continue
-		}
-		list = append(list, it)
-		if first.IsZero() || it.start.Before(first) {
-			first = it.start
-		}
-	}
-	slices.SortFunc(list, func(a, b *item) int { return a.start.Compare(b.start) })
-	var b strings.Builder
-	for _, it := range list {
-		d := "running"
-		if !it.stop.IsZero() {
-			d = it.stop.Sub(it.start).Round(time.Millisecond).String()
-		}
-		c := ""
-		if it.cached {
-			c = " CACHED"
-		}
-		fmt.Fprintf(&b, "%8s %9s%s %s\n", it.start.Sub(first).Round(time.Millisecond), d, c, it.name)
-	}
-	return b.String()
 }
