@@ -28,6 +28,18 @@ type Build struct {
 	CacheFrom []string
 	// Options are the `build.options` the frontend can honour.
 	Options BuildOptions
+	// Contexts are named build contexts, in name order: a Compose
+	// build's additional_contexts (devcontainer.json has none).
+	Contexts []NamedContext
+}
+
+// NamedContext is a named build context, as `docker buildx build
+// --build-context NAME=VALUE` gives one.
+type NamedContext struct {
+	Name string
+	// Path is a local directory (absolute, slash-separated), or Image an
+	// image reference (docker-image://Image); one of them is set.
+	Path, Image string
 }
 
 // BuildOptions are the `docker build` flags of `build.options` that a

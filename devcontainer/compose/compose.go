@@ -185,7 +185,33 @@ func build(b *types.BuildConfig) (*devcontainer.Build, error) {
 	}
 	out.Options.NoCache, out.Options.Pull = b.NoCache, b.Pull
 	out.CacheFrom = b.CacheFrom
+	for _, k := range sortedKeys(b.AdditionalContexts) {
+		c, err := namedContext(k, b.AdditionalContexts[k])
+		if err != nil {
+			return nil, err
+		}
+		out.Contexts = append(out.Contexts, c)
+	}
 	return out, nil
+}
+
+// namedContext maps one additional_contexts entry (its path already made
+// absolute by the loader) onto what BuildKit can take without Compose: a
+// local directory or a docker-image:// reference.
+func namedContext(name, v string) (devcontainer.NamedContext, error) {
+	if ref, ok := strings.CutPrefix(v, "docker-image://"); ok {
+		if ref == "" {
+			return devcontainer.NamedContext{}, fmt.Errorf("additional_contexts.%s: docker-image:// names no image", name)
+		}
+		return devcontainer.NamedContext{Name: name, Image: ref}, nil
+	}
+	if strings.HasPrefix(v, types.ServicePrefix) {
+		return devcontainer.NamedContext{}, fmt.Errorf("additional_contexts.%s: %s: another service's image as a context is not supported; build that image first and name it with docker-image://", name, v)
+	}
+	if strings.Contains(v, "://") || strings.HasPrefix(v, "git@") || strings.HasPrefix(v, "github.com/") {
+		return devcontainer.NamedContext{}, fmt.Errorf("additional_contexts.%s: %s: only local directories and docker-image:// references are supported", name, v)
+	}
+	return devcontainer.NamedContext{Name: name, Path: filepath.ToSlash(v)}, nil
 }
 
 // unsupported names the first `build` field that changes the image and
@@ -195,8 +221,6 @@ func unsupported(b *types.BuildConfig) error {
 	switch {
 	case b.DockerfileInline != "":
 		field = "dockerfile_inline"
-	case len(b.AdditionalContexts) > 0:
-		field = "additional_contexts"
 	case len(b.Secrets) > 0:
 		field = "secrets"
 	case len(b.SSH) > 0:

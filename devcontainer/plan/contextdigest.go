@@ -28,8 +28,10 @@ import (
 // commit get one key: mtimes, owners, and the group/other permission bits
 // (which follow the umask; git records only the executable bit). Files the
 // Dockerfile does not read, and files .dockerignore excludes, are not read.
-func contextDigest(contextDir string, df *dockerfile.Summary) (string, error) {
-	sources, whole := contextSources(df)
+//
+// name is the named context the directory is ("" for the build context).
+func contextDigest(contextDir string, df *dockerfile.Summary, name string) (string, error) {
+	sources, whole := contextSources(df, name)
 	if whole {
 		sources = []string{"."}
 	}

@@ -265,7 +265,7 @@ func (r *reader) namedContext(ref string) (name, image string, ok bool) {
 	if len(r.o.NamedContexts) == 0 || ref == "" || strings.EqualFold(ref, emptyImage) || strings.EqualFold(ref, "context") {
 		return "", "", false
 	}
-	name = familiarName(ref)
+	name = ContextName(ref)
 	v, ok := r.o.NamedContexts[name]
 	if !ok {
 		return "", "", false
@@ -277,9 +277,11 @@ func (r *reader) namedContext(ref string) (name, image string, ok bool) {
 	return name, image, true
 }
 
-// familiarName is reference.FamiliarString(reference.ParseNormalizedNamed(
-// ref)) without a ":latest" suffix, as named contexts are looked up.
-func familiarName(ref string) string {
+// ContextName is the name of the named context a FROM, stage name or
+// --from reference looks up: reference.FamiliarString(
+// reference.ParseNormalizedNamed(ref)) without a ":latest" suffix, as
+// BuildKit's dockerui.Client.NamedContext computes it.
+func ContextName(ref string) string {
 	for _, p := range []string{"docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/"} {
 		if rest, ok := strings.CutPrefix(ref, p); ok {
 			ref = rest
