@@ -1,9 +1,12 @@
 package frontend
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/devcache/devcache/devcontainer/plan"
+	"github.com/devcache/devcache/devcontainer/resolve"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 )
 
@@ -70,5 +73,44 @@ func TestComposeConfigs(t *testing.T) {
 	}
 	if _, files, _ := image(t, ref); files["/feature-user"] != "daemon\n" || files["/bin/busybox"] == "" {
 		t.Errorf("image service: /feature-user = %q", files["/feature-user"])
+	}
+}
+
+// TestComposePlansAgree: a Compose config's Plan (a service built with
+// additional_contexts: a directory and a docker-image:// base) is the same
+// on both routes; only the context digests, which only the client
+// computes (for the main context as for named ones), are left out.
+func TestComposePlansAgree(t *testing.T) {
+	s := stacktest.Get(t)
+	ctx := context.Background()
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json":  `{"dockerComposeFile": "docker-compose.yml", "service": "app", "remoteUser": "root"}`,
+		".devcontainer/docker-compose.yml": "services:\n  app:\n    build:\n      context: ../app\n      additional_contexts:\n        shared: ../shared\n        base: docker-image://" + s.Ref("busybox:latest") + "\n",
+		"app/Dockerfile":                   "FROM base\nCOPY --from=shared lib/ /lib/\n",
+		"shared/lib/a.sh":                  "echo a\n",
+	})
+	res, err := plan.ForWorkspace(ctx, ws, plan.Options{Resolver: resolve.New(resolve.Options{}), Platform: "linux/amd64", Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := res.Plan.Base.Dockerfile
+	if len(df.Contexts) != 2 || df.Contexts[1].ContextDigest == "" || len(df.Images) != 1 {
+		t.Fatalf("plugin Plan: contexts %+v, images %+v", df.Contexts, df.Images)
+	}
+	for i := range df.Contexts {
+		df.Contexts[i].ContextDigest = ""
+	}
+	got := frontendPlan(t, s, ws, map[string]string{"platform": "linux/amd64"})
+	if want, have := res.Plan.JSON(), got.JSON(); string(want) != string(have) {
+		t.Errorf("the frontend's Plan differs from the plugin's:\nplugin:   %s\nfrontend: %s", want, have)
+	}
+
+	// The frontend builds it: the directory from the build context.
+	ref := s.Ref("frontend/compose:contexts")
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, files, _ := image(t, ref); files["/lib/a.sh"] != "echo a\n" || files["/bin/busybox"] == "" {
+		t.Errorf("/lib/a.sh = %q", files["/lib/a.sh"])
 	}
 }

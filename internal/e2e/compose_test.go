@@ -3,8 +3,10 @@ package e2e
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,4 +205,66 @@ func TestComposeLockWarmOffline(t *testing.T) {
 	if files["/built"] != "built\n" || files["/hello"] != "hello daemon\n" {
 		t.Errorf("/built = %q, /hello = %q", files["/built"], files["/hello"])
 	}
+}
+
+// TestComposeAdditionalContexts: a service's additional_contexts (a
+// directory inside the workspace with its own .dockerignore, one outside
+// it, a docker-image:// base) build the same files on the plugin route,
+// on the // syntax= route (the outside one passed with --build-context)
+// and with plain `docker buildx build --build-context` of the service's
+// Dockerfile; the // syntax= route without it names the field.
+func TestComposeAdditionalContexts(t *testing.T) {
+	s := stacktest.Get(t)
+	fe := frontendImage(t, s)
+	env, _ := dockerEnv(t, s)
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	outside := writeWorkspace(t, map[string]string{"data.txt": "outside " + nonce + "\n"})
+	ws := writeWorkspace(t, map[string]string{
+		".devcontainer/devcontainer.json": "// syntax=" + fe + "\n" + `{"dockerComposeFile": "docker-compose.yml", "service": "app"}`,
+		".devcontainer/docker-compose.yml": "services:\n  app:\n    build:\n      context: ../app\n      additional_contexts:\n" +
+			"        shared: ../shared\n        outside: " + outside + "\n        base: docker-image://" + s.Ref("busybox:latest") + "\n",
+		"app/Dockerfile":        "FROM base\nCOPY --from=shared lib/ /lib/\nCOPY --from=outside data.txt /data.txt\nCOPY main.txt /main.txt\n",
+		"app/main.txt":          "main " + nonce + "\n",
+		"shared/.dockerignore":  "lib/secret.txt\n",
+		"shared/lib/a.sh":       "echo " + nonce + "\n",
+		"shared/lib/secret.txt": "secret\n",
+		"shared/not-copied.txt": "x\n",
+	})
+	repo := s.Ref("e2e/compose-contexts")
+	out, _ := devcache(t, ws, s.BuildkitAddr, nil, "push", "--cache-repo", repo, "--progress", "quiet")
+	m := refRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push printed no digest reference:\n%s", out)
+	}
+	plugin := imageFiles(t, m[1])
+
+	viaSyntax := s.Ref("e2e/compose-contexts:syntax")
+	run(t, ws, env, "docker", "buildx", "build", "-f", ".devcontainer/devcontainer.json", "--build-context", "outside="+outside,
+		"--provenance=false", "--push", "-t", viaSyntax, "--progress", "plain", ".")
+	reference := s.Ref("e2e/compose-contexts:buildx")
+	run(t, ws, env, "docker", "buildx", "build", "-f", "app/Dockerfile", "--build-context", "shared=shared", "--build-context", "outside="+outside,
+		"--build-context", "base=docker-image://"+s.Ref("busybox:latest"), "--provenance=false", "--push", "-t", reference, "--progress", "plain", "app")
+	want := imageFiles(t, reference)
+	if want["/lib/a.sh"] != "echo "+nonce+"\n" || want["/data.txt"] == "" || want["/main.txt"] == "" || want["/bin/busybox"] == "" {
+		t.Fatalf("the reference build lacks files: %v", keys(want))
+	}
+	if _, ok := want["/lib/secret.txt"]; ok {
+		t.Fatal("the reference build ignored shared/.dockerignore")
+	}
+	for route, got := range map[string]map[string]string{"plugin": plugin, "// syntax=": imageFiles(t, viaSyntax)} {
+		if !maps.Equal(got, want) {
+			t.Errorf("%s route: files differ from docker buildx build --build-context:\ngot  %v\nwant %v", route, keys(got), keys(want))
+		}
+	}
+
+	_, errOut, err := runErr(ws, env, "docker", "buildx", "build", "-f", ".devcontainer/devcontainer.json", "--progress", "plain", ".")
+	if err == nil || !strings.Contains(errOut, "additional_contexts.outside: "+filepath.ToSlash(outside)) || !strings.Contains(errOut, "--build-context outside=") {
+		t.Errorf("// syntax= route without --build-context outside: err %v\n%s", err, lastLines(errOut, 20))
+	}
+}
+
+func keys(m map[string]string) []string {
+	out := slices.Collect(maps.Keys(m))
+	slices.Sort(out)
+	return out
 }
