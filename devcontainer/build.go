@@ -3,6 +3,7 @@ package devcontainer
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"strings"
 
@@ -46,7 +47,7 @@ type NamedContext struct {
 // BuildKit frontend can honour. Any other flag is rejected by Parse.
 type BuildOptions struct {
 	Labels   []EnvVar `json:"labels,omitempty"`   // --label k=v
-	AddHosts []string `json:"addHosts,omitempty"` // --add-host host:ip
+	AddHosts []string `json:"addHosts,omitempty"` // --add-host host:ip, kept as host=ip (see addHost)
 	Network  string   `json:"network,omitempty"`  // --network none|host|default
 	NoCache  bool     `json:"noCache,omitempty"`  // --no-cache
 	Pull     bool     `json:"pull,omitempty"`     // --pull
@@ -206,7 +207,11 @@ func parseBuildOptions(toks []string) (BuildOptions, int, error) {
 			k, v, _ := strings.Cut(val, "=")
 			o.BuildArgs = append(o.BuildArgs, EnvVar{Name: k, Value: v})
 		case "--add-host":
-			o.AddHosts = append(o.AddHosts, val)
+			h, err := addHost(val)
+			if err != nil {
+				return o, i, err
+			}
+			o.AddHosts = append(o.AddHosts, h)
 		case "--network":
 			switch val {
 			case "none", "host", "default":
@@ -221,6 +226,23 @@ func parseBuildOptions(toks []string) (BuildOptions, int, error) {
 		}
 	}
 	return o, 0, nil
+}
+
+// addHost turns a docker build --add-host value (host:ip or host=ip; an
+// IPv6 address possibly in brackets) into the host=ip form BuildKit's
+// Dockerfile frontend takes in its add-hosts option, as buildx does.
+func addHost(v string) (string, error) {
+	host, ip, ok := strings.Cut(v, "=")
+	if !ok {
+		host, ip, ok = strings.Cut(v, ":")
+	}
+	if len(ip) > 2 && ip[0] == '[' && ip[len(ip)-1] == ']' {
+		ip = ip[1 : len(ip)-1]
+	}
+	if !ok || host == "" || net.ParseIP(ip) == nil {
+		return "", fmt.Errorf("--add-host %s: want host:ip with an IP address (host-gateway is not available to a BuildKit frontend)", v)
+	}
+	return host + "=" + ip, nil
 }
 
 func mustGet(o *jsonc.Object, key string) jsonc.Value {
