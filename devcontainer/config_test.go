@@ -134,9 +134,9 @@ func TestKindsAndErrors(t *testing.T) {
 		`{}`:                                   "devcontainer.json: No image information specified in devcontainer.json.",
 		`[]`:                                   "devcontainer.json: Dev container config (/ws/.devcontainer/devcontainer.json) must contain a JSON object literal.",
 		"{\n\"dockerComposeFile\": \"x.yml\"}": "devcontainer.json:2: dockerComposeFile: a Docker Compose config needs `service`",
-		"{\n\"dockerComposeFile\": [], \"service\": \"a\"}":  "devcontainer.json:2: dockerComposeFile: must be a Compose file's path or a non-empty array",
-		"{\n\"dockerComposeFile\": [1], \"service\": \"a\"}": "devcontainer.json:2: dockerComposeFile[0]: must be a non-empty string",
-		"{\"image\": \"x\",\n\"features\": {\"a\": [1]}}":    `devcontainer.json:2: features.a: must be an options object, a version string or a boolean`,
+		"{\n\"dockerComposeFile\": \"\", \"service\": \"a\"}": "devcontainer.json:2: dockerComposeFile: must be a Compose file's path or an array of them",
+		"{\n\"dockerComposeFile\": [1], \"service\": \"a\"}":  "devcontainer.json:2: dockerComposeFile[0]: must be a non-empty string",
+		"{\"image\": \"x\",\n\"features\": {\"a\": [1]}}":     `devcontainer.json:2: features.a: must be an options object, a version string or a boolean`,
 		"{\"image\": 1}":                 "devcontainer.json:1: image: must be a string",
 		"{\n\"image\": \"x\"\n\"b\": 1}": "devcontainer.json:3: ",
 	} {

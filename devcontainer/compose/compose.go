@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ type Options struct {
 	// Environ is the environment interpolation sees ("K=V" entries; the
 	// client's own on the plugin route). It wins over .env, as in Compose.
 	Environ []string
+	// EnvFile is the .env read instead of the project directory's, as
+	// docker compose --env-file; "" for the project directory's.
+	EnvFile string
 	// ReadFile reads the Compose files and .env by their slash path;
 	// default os.ReadFile. (`extends` of another file is read from disk
 	// by Compose's loader whatever ReadFile is.)
@@ -126,6 +130,9 @@ func configDetails(o Options) (*types.ConfigDetails, error) {
 		return d, nil
 	}
 	dotEnv := path.Join(d.WorkingDir, ".env")
+	if o.EnvFile != "" {
+		dotEnv = o.EnvFile
+	}
 	data, err := o.ReadFile(dotEnv)
 	if errors.Is(err, fs.ErrNotExist) {
 		return d, nil
@@ -260,3 +267,44 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// DefaultFiles finds the Compose files of a config whose dockerComposeFile
+// is an empty array, as the reference CLI 0.89.0 does: COMPOSE_FILE of
+// the environment, else of the workspace's .env, split at ":" and resolved
+// against the workspace ws; else the workspace's docker-compose.yml and,
+// when it exists, docker-compose.override.yml. envFile is the workspace's
+// .env when it exists: the reference hands it to docker compose with
+// --env-file. readFile reads by slash path (nil: os.ReadFile).
+func DefaultFiles(ws string, environ []string, readFile func(string) ([]byte, error)) (files []string, envFile string, err error) {
+	if readFile == nil {
+		readFile = func(p string) ([]byte, error) { return os.ReadFile(filepath.FromSlash(p)) }
+	}
+	dotEnv := path.Join(ws, ".env")
+	data, err := readFile(dotEnv)
+	switch {
+	case err == nil:
+		envFile = dotEnv
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, "", fmt.Errorf("%s: %w", dotEnv, err)
+	}
+	list := types.NewMapping(environ)["COMPOSE_FILE"]
+	if list == "" && envFile != "" {
+		if m := composeFileLine.FindSubmatch(data); m != nil {
+			list = strings.TrimSpace(string(m[1]))
+		}
+	}
+	if list != "" {
+		for _, f := range strings.Split(list, ":") {
+			files = append(files, resolve(ws, filepath.ToSlash(f)))
+		}
+		return files, envFile, nil
+	}
+	files = []string{path.Join(ws, "docker-compose.yml")}
+	if _, err := readFile(path.Join(ws, "docker-compose.override.yml")); err == nil {
+		files = append(files, path.Join(ws, "docker-compose.override.yml"))
+	}
+	return files, envFile, nil
+}
+
+// composeFileLine is the reference's /^COMPOSE_FILE=(.+)$/m.
+var composeFileLine = regexp.MustCompile(`(?m)^COMPOSE_FILE=(.+)$`)

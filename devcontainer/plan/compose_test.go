@@ -291,3 +291,43 @@ func TestComposeAdditionalContexts(t *testing.T) {
 		})
 	}
 }
+
+// TestComposeEmptyFileList: `dockerComposeFile: []` finds its files as the
+// reference 0.89.0 does: COMPOSE_FILE of the environment, else of the
+// workspace's .env (which is then the env file interpolation reads, as
+// the reference's --env-file), else the workspace's docker-compose.yml and
+// docker-compose.override.yml.
+func TestComposeEmptyFileList(t *testing.T) {
+	r := newResolver(t, resolve.Options{})
+	svc := func(tag string) string { return "services:\n  app:\n    image: devcache.test/base:" + tag + "\n" }
+	for _, c := range []struct {
+		name    string
+		files   map[string]string
+		environ []string
+		want    string // the image's digest
+	}{
+		{"docker-compose.yml", map[string]string{"docker-compose.yml": svc("1")}, nil, digest("1")},
+		{"with its override", map[string]string{"docker-compose.yml": svc("1"), "docker-compose.override.yml": svc("ubuntu")}, nil, digest("3")},
+		{"COMPOSE_FILE of the environment", map[string]string{"docker-compose.yml": svc("1"), "compose/a.yml": svc("1"), "compose/b.yml": svc("ubuntu")},
+			[]string{"COMPOSE_FILE=compose/a.yml:compose/b.yml"}, digest("3")},
+		{"COMPOSE_FILE of the workspace .env, which interpolates", map[string]string{"docker-compose.yml": svc("1"), ".env": "COMPOSE_FILE=compose/a.yml\nTAG=ubuntu\n",
+			"compose/a.yml": "services:\n  app:\n    image: devcache.test/base:${TAG:-1}\n", "compose/.env": "TAG=1\n"}, nil, digest("3")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ws := t.TempDir()
+			write(t, filepath.Join(ws, ".devcontainer", "devcontainer.json"), `{"dockerComposeFile": [], "service": "app"}`)
+			for f, body := range c.files {
+				write(t, filepath.Join(ws, filepath.FromSlash(f)), body)
+			}
+			p := composePlan(t, ws, r, plan.Options{Environ: c.environ})
+			if p.Base.Image == nil || p.Base.Image.Digest != c.want {
+				t.Errorf("base image = %+v, want digest %s", p.Base.Image, c.want)
+			}
+		})
+	}
+	ws := t.TempDir()
+	write(t, filepath.Join(ws, ".devcontainer", "devcontainer.json"), `{"dockerComposeFile": [], "service": "app"}`)
+	if _, err := planFor(t, ws, r, plan.Options{Environ: []string{}}); err == nil || !strings.Contains(err.Error(), filepath.ToSlash(filepath.Join(ws, "docker-compose.yml"))+" not found") {
+		t.Errorf("no Compose file: %v", err)
+	}
+}
