@@ -117,11 +117,11 @@ func solveOpt(req Request) (*client.SolveOpt, *policy.Policy, error) {
 		Exports:       req.Exports,
 		FrontendAttrs: attrs,
 		LocalMounts:   locals,
-		CacheImports: req.CacheImports,
-		OCIStores:    ociStores,
-		SourcePolicy: solvePolicy(req.Plans, allow),
-		CacheExports: req.CacheExports,
-		Session:      []session.Attachable{sessionAuth(req.Credentials)},
+		CacheImports:  req.CacheImports,
+		OCIStores:     ociStores,
+		SourcePolicy:  solvePolicy(req.Plans, allow),
+		CacheExports:  req.CacheExports,
+		Session:       []session.Attachable{sessionAuth(req.Credentials)},
 	}, allow, nil
 }
 
