@@ -114,3 +114,34 @@ func TestComposePlansAgree(t *testing.T) {
 		t.Errorf("/lib/a.sh = %q", files["/lib/a.sh"])
 	}
 }
+
+// TestComposeExtendsFile: `extends` of another Compose file works on the
+// // syntax= route (the file read from the build context, with a nested
+// extends relative to it), and gives the plugin's Plan.
+func TestComposeExtendsFile(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := writeTree(t, map[string]string{
+		".devcontainer/devcontainer.json":  `{"dockerComposeFile": "docker-compose.yml", "service": "app"}`,
+		".devcontainer/docker-compose.yml": "services:\n  app:\n    extends: {file: ../compose/base.yml, service: base}\n    build:\n      args: {OWN: own}\n",
+		"compose/base.yml":                 "services:\n  base:\n    extends: {file: root/root.yml, service: root}\n    build:\n      args: {GREETING: from-base}\n",
+		"compose/root/root.yml":            "services:\n  root:\n    build:\n      context: ../../src\n",
+		"src/Dockerfile":                   "FROM " + s.Ref("busybox:latest") + "\nARG GREETING\nARG OWN\nRUN echo \"$GREETING $OWN\" > /greeting\n",
+	})
+	res, err := plan.ForWorkspace(context.Background(), ws, plan.Options{Resolver: resolve.New(resolve.Options{}), Platform: "linux/amd64", Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if df := res.Plan.Base.Dockerfile; df == nil || df.Context != "src" || len(df.Args) != 2 {
+		t.Fatalf("plugin Plan: %s", res.Plan.JSON())
+	}
+	if got := frontendPlan(t, s, ws, map[string]string{"platform": "linux/amd64"}); string(got.JSON()) != string(res.Plan.JSON()) {
+		t.Errorf("the frontend's Plan differs from the plugin's:\nplugin:   %s\nfrontend: %s", res.Plan.JSON(), got.JSON())
+	}
+	ref := s.Ref("frontend/compose:extends")
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, files, _ := image(t, ref); files["/greeting"] != "from-base own\n" {
+		t.Errorf("/greeting = %q", files["/greeting"])
+	}
+}

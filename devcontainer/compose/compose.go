@@ -38,9 +38,8 @@ type Options struct {
 	// EnvFile is the .env read instead of the project directory's, as
 	// docker compose --env-file; "" for the project directory's.
 	EnvFile string
-	// ReadFile reads the Compose files and .env by their slash path;
-	// default os.ReadFile. (`extends` of another file is read from disk
-	// by Compose's loader whatever ReadFile is.)
+	// ReadFile reads the Compose files, the files they extend and .env
+	// by their slash path; default os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
 }
 
@@ -71,8 +70,14 @@ func Load(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	ext, err := newExtendsLoader(o, details.WorkingDir)
+	if err != nil {
+		return nil, err
+	}
+	defer ext.close()
 	project, err := loader.LoadWithContext(ctx, *details, func(lo *loader.Options) {
 		lo.SetProjectName(loader.NormalizeProjectName(path.Base(details.WorkingDir)), false)
+		lo.ResourceLoaders = []loader.ResourceLoader{ext}
 		lo.Profiles = []string{"*"} // the reference ignores profiles
 		lo.ResolvePaths = true
 		// env_file and label_file feed the container, not the image: not
@@ -80,7 +85,7 @@ func Load(ctx context.Context, o Options) (*Service, error) {
 		lo.SkipResolveEnvironment, lo.SkipResolveLabels = true, true
 	})
 	if err != nil {
-		return nil, loadError(o.Files, err)
+		return nil, loadError(o.Files, ext.unstage(err))
 	}
 	return service(project, o)
 }

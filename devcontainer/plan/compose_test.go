@@ -3,6 +3,7 @@ package plan_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -329,5 +330,28 @@ func TestComposeEmptyFileList(t *testing.T) {
 	write(t, filepath.Join(ws, ".devcontainer", "devcontainer.json"), `{"dockerComposeFile": [], "service": "app"}`)
 	if _, err := planFor(t, ws, r, plan.Options{Environ: []string{}}); err == nil || !strings.Contains(err.Error(), filepath.ToSlash(filepath.Join(ws, "docker-compose.yml"))+" not found") {
 		t.Errorf("no Compose file: %v", err)
+	}
+}
+
+// TestComposeExtendsFileKey: what an extended Compose file gives the
+// service (an arg) is in the key; its other services are not.
+func TestComposeExtendsFileKey(t *testing.T) {
+	r := newResolver(t, resolve.Options{})
+	setup := func(t *testing.T, base string) string {
+		ws := newComposeWorkspace(t)
+		write(t, filepath.Join(ws, ".devcontainer", "docker-compose.yml"), "services:\n  app:\n    extends: {file: ../compose/base.yml, service: base}\n")
+		write(t, filepath.Join(ws, "compose", "base.yml"), base)
+		return ws
+	}
+	const base = "services:\n  base:\n    build:\n      context: ..\n      dockerfile: .devcontainer/Dockerfile\n      args: {GREETING: one}\n  other:\n    image: postgres:16\n"
+	p := composePlan(t, setup(t, base), r, plan.Options{})
+	if args := p.Base.Dockerfile.Args; !slices.ContainsFunc(args, func(e devcontainer.EnvVar) bool { return e == devcontainer.EnvVar{Name: "GREETING", Value: "one"} }) {
+		t.Fatalf("args = %+v", args)
+	}
+	if composePlan(t, setup(t, strings.Replace(base, "GREETING: one", "GREETING: two", 1)), r, plan.Options{}).Key() == p.Key() {
+		t.Error("an arg of the extended file changed but the key did not")
+	}
+	if composePlan(t, setup(t, strings.Replace(base, "postgres:16", "postgres:17", 1)), r, plan.Options{}).Key() != p.Key() {
+		t.Error("another service of the extended file changed the key")
 	}
 }
