@@ -3,7 +3,9 @@ package e2e
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -267,4 +269,45 @@ func keys(m map[string]string) []string {
 	out := slices.Collect(maps.Keys(m))
 	slices.Sort(out)
 	return out
+}
+
+// TestComposeExample runs the README's Compose commands (push, then
+// probe) on examples/compose, which hack/demo pushes and probes, with its
+// registry 127.0.0.1:5000 replaced by the stack's.
+func TestComposeExample(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := t.TempDir()
+	src := filepath.Join(moduleRoot(t), "examples", "compose")
+	reg := strings.TrimSuffix(s.Ref("x"), "x")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(ws, rel)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, []byte(strings.ReplaceAll(string(data), "127.0.0.1:5000/", reg)), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := s.Ref("examples/compose-cache")
+	out, _ := devcache(t, ws, s.BuildkitAddr, []string{"APP_ENV=from-shell"}, "push", "--cache-repo", repo, "--progress", "quiet")
+	m := refRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push printed no digest reference:\n%s", out)
+	}
+	if got, errOut, code := probeExit(t, ws, repo, []string{"APP_ENV=from-shell"}); code != 0 || got != "DEVCACHE_CACHED_IMAGE="+m[1]+"\n" {
+		t.Fatalf("probe: exit %d, %q\n%s", code, got, errOut)
+	}
+	files := imageFiles(t, m[1])
+	if files["/app/env"] != "development\n" || files["/app/run.sh"] == "" || !strings.Contains(files["/usr/local/bin/hello"], "Hello from a Compose service") {
+		t.Errorf("image: /app/env %q, /app/run.sh %q, hello %q", files["/app/env"], files["/app/run.sh"], files["/usr/local/bin/hello"])
+	}
 }
