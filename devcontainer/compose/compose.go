@@ -85,13 +85,13 @@ func Load(ctx context.Context, o Options) (*Service, error) {
 		lo.SkipResolveEnvironment, lo.SkipResolveLabels = true, true
 	})
 	if err != nil {
-		return nil, loadError(o.Files, ext.unstage(err))
+		return nil, loadError(details, ext.unstage(err))
 	}
-	return service(project, o)
+	return service(project, details, o)
 }
 
 // service picks o.Service out of the loaded project.
-func service(project *types.Project, o Options) (*Service, error) {
+func service(project *types.Project, details *types.ConfigDetails, o Options) (*Service, error) {
 	files := strings.Join(o.Files, ", ")
 	svc, err := project.GetService(o.Service)
 	if err != nil {
@@ -106,6 +106,9 @@ func service(project *types.Project, o Options) (*Service, error) {
 			return nil, fmt.Errorf("%s: service %q: build: %w", files, o.Service, err)
 		}
 	} else if svc.Image == "" {
+		if at := serviceLine(details, o.Service); at != "" {
+			files = at
+		}
 		return nil, fmt.Errorf("%s: service %q has neither `build` nor `image`; the dev container needs one of them", files, o.Service)
 	}
 	return out, nil
@@ -161,16 +164,27 @@ func configDetails(o Options) (*types.ConfigDetails, error) {
 }
 
 // loadError names the Compose files in a loader error that does not
-// already name one.
-func loadError(files []string, err error) error {
+// already name one: the file and line of the service it names, if any,
+// else all of them.
+func loadError(d *types.ConfigDetails, err error) error {
 	msg := err.Error()
-	for _, f := range files {
-		if strings.Contains(msg, filepath.FromSlash(f)) || strings.Contains(msg, path.Base(f)) {
+	var files []string
+	for _, f := range d.ConfigFiles {
+		if strings.Contains(msg, filepath.FromSlash(f.Filename)) || strings.Contains(msg, path.Base(f.Filename)) {
 			return err
+		}
+		files = append(files, f.Filename)
+	}
+	if m := serviceInError.FindStringSubmatch(msg); m != nil {
+		if at := serviceLine(d, m[1]); at != "" {
+			return fmt.Errorf("%s: %w", at, err)
 		}
 	}
 	return fmt.Errorf("%s: %w", strings.Join(files, ", "), err)
 }
+
+// serviceInError finds the service a compose-go error is about.
+var serviceInError = regexp.MustCompile(`^service "([^"]+)"`)
 
 // build maps a service's `build` onto a devcontainer.Build, refusing what
 // the Dockerfile sub-solve cannot (yet) honour rather than ignoring it.
@@ -313,3 +327,25 @@ func DefaultFiles(ws string, environ []string, readFile func(string) ([]byte, er
 
 // composeFileLine is the reference's /^COMPOSE_FILE=(.+)$/m.
 var composeFileLine = regexp.MustCompile(`(?m)^COMPOSE_FILE=(.+)$`)
+
+// serviceLine is "file:line" of the last Compose file that defines the
+// service name (services.<name>); "" when none does.
+func serviceLine(d *types.ConfigDetails, name string) string {
+	at := ""
+	for _, f := range d.ConfigFiles {
+		var doc yaml.Node
+		if yaml.Unmarshal(f.Content, &doc) != nil || len(doc.Content) == 0 {
+			continue
+		}
+		services := mappingValue(doc.Content[0], "services")
+		if services == nil || services.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(services.Content); i += 2 {
+			if services.Content[i].Value == name {
+				at = fmt.Sprintf("%s:%d", f.Filename, services.Content[i].Line)
+			}
+		}
+	}
+	return at
+}

@@ -110,7 +110,7 @@ func TestLoadErrors(t *testing.T) {
 		want          []string
 	}{
 		{"ok.yml", "nope", []string{"Service 'nope' configured in devcontainer.json not found in Docker Compose configuration", "ok.yml"}},
-		{"empty.yml", "app", []string{"empty.yml", `service "app" has neither`}},
+		{"empty.yml", "app", []string{"empty.yml:2: ", `service "app" has neither`}},
 		{"ok.yml", "inline", []string{"ok.yml", `service "inline"`, "dockerfile_inline"}},
 		{"missing.yml", "app", []string{"missing.yml not found"}},
 		{"invalid.yml", "app", []string{"invalid.yml: invalid YAML", "line 3"}},
