@@ -287,14 +287,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// DefaultFiles finds the Compose files of a config whose dockerComposeFile
-// is an empty array, as the reference CLI 0.89.0 does: COMPOSE_FILE of
-// the environment, else of the workspace's .env, split at ":" and resolved
-// against the workspace ws; else the workspace's docker-compose.yml and,
-// when it exists, docker-compose.override.yml. envFile is the workspace's
-// .env when it exists: the reference hands it to docker compose with
-// --env-file. readFile reads by slash path (nil: os.ReadFile).
-func DefaultFiles(ws string, environ []string, readFile func(string) ([]byte, error)) (files []string, envFile string, err error) {
+// Files are the Compose files of a config of the workspace ws (Options.
+// Files) and the env file to read (Options.EnvFile): its dockerComposeFile;
+// for an empty array, as the reference CLI 0.89.0 finds them,
+// COMPOSE_FILE of the environment, else of the workspace's .env, split at
+// ":" and resolved against ws; else the workspace's docker-compose.yml
+// and, when it exists, docker-compose.override.yml. envFile is then the
+// workspace's .env when it exists: the reference hands it to docker
+// compose with --env-file. readFile reads by slash path (nil: os.ReadFile).
+func Files(ws string, c *devcontainer.Compose, environ []string, readFile func(string) ([]byte, error)) (files []string, envFile string, err error) {
+	if len(c.Files) > 0 {
+		return c.Files, "", nil
+	}
 	if readFile == nil {
 		readFile = func(p string) ([]byte, error) { return os.ReadFile(filepath.FromSlash(p)) }
 	}

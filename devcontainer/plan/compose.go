@@ -18,12 +18,9 @@ func composeBase(ctx context.Context, ws string, cfg *devcontainer.Config, o Opt
 	if environ == nil {
 		environ = os.Environ()
 	}
-	files, envFile := cfg.Compose.Files, ""
-	if len(files) == 0 {
-		var err error
-		if files, envFile, err = compose.DefaultFiles(ws, environ, o.ReadFile); err != nil {
-			return nil, "", "", cfg.Errorf("dockerComposeFile", "dockerComposeFile", "%v", err)
-		}
+	files, envFile, err := compose.Files(ws, cfg.Compose, environ, o.ReadFile)
+	if err != nil {
+		return nil, "", "", cfg.Errorf("dockerComposeFile", "dockerComposeFile", "%v", err)
 	}
 	svc, err := compose.Load(ctx, compose.Options{Files: files, Service: cfg.Compose.Service, Environ: environ, EnvFile: envFile, ReadFile: o.ReadFile})
 	if err != nil {
