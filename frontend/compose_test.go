@@ -2,12 +2,16 @@ package frontend
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve"
 	"github.com/devcache/devcache/internal/stack/stacktest"
+	"github.com/moby/buildkit/client"
+	"github.com/tonistiigi/fsutil"
 )
 
 // TestComposeConfigs: the frontend computes and builds a Compose config's
@@ -88,6 +92,8 @@ func TestComposePlansAgree(t *testing.T) {
 		".devcontainer/docker-compose.yml": "services:\n  app:\n    build:\n      context: ../app\n      additional_contexts:\n        shared: ../shared\n        base: docker-image://" + s.Ref("busybox:latest") + "\n",
 		"app/Dockerfile":                   "FROM base\nCOPY --from=shared lib/ /lib/\n",
 		"shared/lib/a.sh":                  "echo a\n",
+		"shared/lib/secret":                "secret\n",
+		"shared/.dockerignore":             "lib/secret\n",
 	})
 	res, err := plan.ForWorkspace(ctx, ws, plan.Options{Resolver: resolve.New(resolve.Options{}), Platform: "linux/amd64", Environ: []string{}})
 	if err != nil {
@@ -105,13 +111,38 @@ func TestComposePlansAgree(t *testing.T) {
 		t.Errorf("the frontend's Plan differs from the plugin's:\nplugin:   %s\nfrontend: %s", want, have)
 	}
 
-	// The frontend builds it: the directory from the build context.
+	// The frontend builds it: the directory from the build context (minus
+	// its own .dockerignore).
 	ref := s.Ref("frontend/compose:contexts")
 	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, files, _ := image(t, ref); files["/lib/a.sh"] != "echo a\n" || files["/bin/busybox"] == "" {
-		t.Errorf("/lib/a.sh = %q", files["/lib/a.sh"])
+	if _, files, _ := image(t, ref); files["/lib/a.sh"] != "echo a\n" || files["/bin/busybox"] == "" || files["/lib/secret"] != "" {
+		t.Errorf("/lib/a.sh = %q, /lib/secret = %q", files["/lib/a.sh"], files["/lib/secret"])
+	}
+
+	// A directory outside the build context: an error naming the entry,
+	// or what the client passes as --build-context (buildx's form).
+	outside := writeTree(t, map[string]string{"lib/a.sh": "echo outside\n"})
+	compose := "services:\n  app:\n    build:\n      context: ../app\n      additional_contexts:\n        shared: " + outside + "\n        base: docker-image://" + s.Ref("busybox:latest") + "\n"
+	if err := os.WriteFile(filepath.Join(ws, ".devcontainer", "docker-compose.yml"), []byte(compose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build(t, s, ws, ".devcontainer/devcontainer.json", ref, nil); err == nil || !strings.Contains(err.Error(), "additional_contexts.shared: "+filepath.ToSlash(outside)+" is outside the build context; pass it with --build-context shared=") {
+		t.Errorf("outside directory without --build-context: %v", err)
+	}
+	_, err = buildWith(t, s, ws, ".devcontainer/devcontainer.json", ref, map[string]string{"context:shared": "local:shared"}, func(o *client.SolveOpt) {
+		fs, err := fsutil.NewFS(outside)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.LocalMounts["shared"] = fs
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, files, _ := image(t, ref); files["/lib/a.sh"] != "echo outside\n" {
+		t.Errorf("with --build-context: /lib/a.sh = %q", files["/lib/a.sh"])
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 )
 
@@ -209,20 +210,18 @@ func TestComposeLockWarmOffline(t *testing.T) {
 	}
 }
 
-// TestComposeAdditionalContexts: a service's additional_contexts (a
-// directory inside the workspace with its own .dockerignore, one outside
-// it, a docker-image:// base) build the same files on the plugin route,
-// on the // syntax= route (the outside one passed with --build-context)
-// and with plain `docker buildx build --build-context` of the service's
-// Dockerfile; the // syntax= route without it names the field.
-func TestComposeAdditionalContexts(t *testing.T) {
-	s := stacktest.Get(t)
-	fe := frontendImage(t, s)
-	env, _ := dockerEnv(t, s)
+// contextsWorkspace is a Compose config whose service's additional_contexts
+// are a directory inside the workspace with its own .dockerignore, one
+// outside it (the second return value) and a docker-image:// base; line 1
+// is syntax (for the // syntax= route) when not "".
+func contextsWorkspace(t *testing.T, s *stack.Stack, syntax string) (string, string) {
 	nonce := fmt.Sprint(time.Now().UnixNano())
 	outside := writeWorkspace(t, map[string]string{"data.txt": "outside " + nonce + "\n"})
-	ws := writeWorkspace(t, map[string]string{
-		".devcontainer/devcontainer.json": "// syntax=" + fe + "\n" + `{"dockerComposeFile": "docker-compose.yml", "service": "app"}`,
+	if syntax != "" {
+		syntax = "// syntax=" + syntax + "\n"
+	}
+	return writeWorkspace(t, map[string]string{
+		".devcontainer/devcontainer.json": syntax + `{"dockerComposeFile": "docker-compose.yml", "service": "app"}`,
 		".devcontainer/docker-compose.yml": "services:\n  app:\n    build:\n      context: ../app\n      additional_contexts:\n" +
 			"        shared: ../shared\n        outside: " + outside + "\n        base: docker-image://" + s.Ref("busybox:latest") + "\n",
 		"app/Dockerfile":        "FROM base\nCOPY --from=shared lib/ /lib/\nCOPY --from=outside data.txt /data.txt\nCOPY main.txt /main.txt\n",
@@ -231,34 +230,59 @@ func TestComposeAdditionalContexts(t *testing.T) {
 		"shared/lib/a.sh":       "echo " + nonce + "\n",
 		"shared/lib/secret.txt": "secret\n",
 		"shared/not-copied.txt": "x\n",
-	})
-	repo := s.Ref("e2e/compose-contexts")
-	out, _ := devcache(t, ws, s.BuildkitAddr, nil, "push", "--cache-repo", repo, "--progress", "quiet")
-	m := refRE.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("push printed no digest reference:\n%s", out)
-	}
-	plugin := imageFiles(t, m[1])
+	}), outside
+}
 
-	viaSyntax := s.Ref("e2e/compose-contexts:syntax")
-	run(t, ws, env, "docker", "buildx", "build", "-f", ".devcontainer/devcontainer.json", "--build-context", "outside="+outside,
-		"--provenance=false", "--push", "-t", viaSyntax, "--progress", "plain", ".")
-	reference := s.Ref("e2e/compose-contexts:buildx")
+// buildxContexts builds ws's service Dockerfile with plain `docker buildx
+// build --build-context` (what Compose would pass) and returns its files.
+func buildxContexts(t *testing.T, s *stack.Stack, env []string, ws, outside, tag string) map[string]string {
+	ref := s.Ref("e2e/compose-contexts:" + tag)
 	run(t, ws, env, "docker", "buildx", "build", "-f", "app/Dockerfile", "--build-context", "shared=shared", "--build-context", "outside="+outside,
-		"--build-context", "base=docker-image://"+s.Ref("busybox:latest"), "--provenance=false", "--push", "-t", reference, "--progress", "plain", "app")
-	want := imageFiles(t, reference)
-	if want["/lib/a.sh"] != "echo "+nonce+"\n" || want["/data.txt"] == "" || want["/main.txt"] == "" || want["/bin/busybox"] == "" {
+		"--build-context", "base=docker-image://"+s.Ref("busybox:latest"), "--provenance=false", "--push", "-t", ref, "--progress", "plain", "app")
+	want := imageFiles(t, ref)
+	if want["/lib/a.sh"] == "" || want["/data.txt"] == "" || want["/main.txt"] == "" || want["/bin/busybox"] == "" {
 		t.Fatalf("the reference build lacks files: %v", keys(want))
 	}
 	if _, ok := want["/lib/secret.txt"]; ok {
 		t.Fatal("the reference build ignored shared/.dockerignore")
 	}
-	for route, got := range map[string]map[string]string{"plugin": plugin, "// syntax=": imageFiles(t, viaSyntax)} {
-		if !maps.Equal(got, want) {
-			t.Errorf("%s route: files differ from docker buildx build --build-context:\ngot  %v\nwant %v", route, keys(got), keys(want))
-		}
-	}
+	return want
+}
 
+// TestComposeAdditionalContexts: a service's additional_contexts (a
+// directory inside the workspace with its own .dockerignore, one outside
+// it, a docker-image:// base) build on the plugin route the same files as
+// plain `docker buildx build --build-context` of the service's Dockerfile.
+func TestComposeAdditionalContexts(t *testing.T) {
+	s := stacktest.Get(t)
+	env, _ := dockerEnv(t, s)
+	ws, outside := contextsWorkspace(t, s, "")
+	out, _ := devcache(t, ws, s.BuildkitAddr, nil, "push", "--cache-repo", s.Ref("e2e/compose-contexts"), "--progress", "quiet")
+	m := refRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push printed no digest reference:\n%s", out)
+	}
+	want := buildxContexts(t, s, env, ws, outside, "buildx")
+	if got := imageFiles(t, m[1]); !maps.Equal(got, want) {
+		t.Errorf("plugin route: files differ from docker buildx build --build-context:\ngot  %v\nwant %v", keys(got), keys(want))
+	}
+}
+
+// TestComposeAdditionalContextsThroughBuildx: the same on the // syntax=
+// route (the frontend image through docker buildx build, the outside
+// directory passed with --build-context); without it the error names the
+// entry and the flag.
+func TestComposeAdditionalContextsThroughBuildx(t *testing.T) {
+	s := stacktest.Get(t)
+	env, _ := dockerEnv(t, s)
+	ws, outside := contextsWorkspace(t, s, frontendImage(t, s))
+	ref := s.Ref("e2e/compose-contexts:syntax")
+	run(t, ws, env, "docker", "buildx", "build", "-f", ".devcontainer/devcontainer.json", "--build-context", "outside="+outside,
+		"--provenance=false", "--push", "-t", ref, "--progress", "plain", ".")
+	want := buildxContexts(t, s, env, ws, outside, "buildx-syntax")
+	if got := imageFiles(t, ref); !maps.Equal(got, want) {
+		t.Errorf("// syntax= route: files differ from docker buildx build --build-context:\ngot  %v\nwant %v", keys(got), keys(want))
+	}
 	_, errOut, err := runErr(ws, env, "docker", "buildx", "build", "-f", ".devcontainer/devcontainer.json", "--progress", "plain", ".")
 	if err == nil || !strings.Contains(errOut, "additional_contexts.outside: "+filepath.ToSlash(outside)) || !strings.Contains(errOut, "--build-context outside=") {
 		t.Errorf("// syntax= route without --build-context outside: err %v\n%s", err, lastLines(errOut, 20))
