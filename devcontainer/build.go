@@ -3,6 +3,7 @@ package devcontainer
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"strings"
 
@@ -28,13 +29,25 @@ type Build struct {
 	CacheFrom []string
 	// Options are the `build.options` the frontend can honour.
 	Options BuildOptions
+	// Contexts are named build contexts, in name order: a Compose
+	// build's additional_contexts (devcontainer.json has none).
+	Contexts []NamedContext
+}
+
+// NamedContext is a named build context, as `docker buildx build
+// --build-context NAME=VALUE` gives one.
+type NamedContext struct {
+	Name string
+	// Path is a local directory (absolute, slash-separated), or Image an
+	// image reference (docker-image://Image); one of them is set.
+	Path, Image string
 }
 
 // BuildOptions are the `docker build` flags of `build.options` that a
 // BuildKit frontend can honour. Any other flag is rejected by Parse.
 type BuildOptions struct {
 	Labels   []EnvVar `json:"labels,omitempty"`   // --label k=v
-	AddHosts []string `json:"addHosts,omitempty"` // --add-host host:ip
+	AddHosts []string `json:"addHosts,omitempty"` // --add-host host:ip, kept as host=ip (see addHost)
 	Network  string   `json:"network,omitempty"`  // --network none|host|default
 	NoCache  bool     `json:"noCache,omitempty"`  // --no-cache
 	Pull     bool     `json:"pull,omitempty"`     // --pull
@@ -194,7 +207,11 @@ func parseBuildOptions(toks []string) (BuildOptions, int, error) {
 			k, v, _ := strings.Cut(val, "=")
 			o.BuildArgs = append(o.BuildArgs, EnvVar{Name: k, Value: v})
 		case "--add-host":
-			o.AddHosts = append(o.AddHosts, val)
+			h, err := addHost(val)
+			if err != nil {
+				return o, i, err
+			}
+			o.AddHosts = append(o.AddHosts, h)
 		case "--network":
 			switch val {
 			case "none", "host", "default":
@@ -209,6 +226,23 @@ func parseBuildOptions(toks []string) (BuildOptions, int, error) {
 		}
 	}
 	return o, 0, nil
+}
+
+// addHost turns a docker build --add-host value (host:ip or host=ip; an
+// IPv6 address possibly in brackets) into the host=ip form BuildKit's
+// Dockerfile frontend takes in its add-hosts option, as buildx does.
+func addHost(v string) (string, error) {
+	host, ip, ok := strings.Cut(v, "=")
+	if !ok {
+		host, ip, ok = strings.Cut(v, ":")
+	}
+	if len(ip) > 2 && ip[0] == '[' && ip[len(ip)-1] == ']' {
+		ip = ip[1 : len(ip)-1]
+	}
+	if !ok || host == "" || net.ParseIP(ip) == nil {
+		return "", fmt.Errorf("--add-host %s: want host:ip with an IP address (host-gateway is not available to a BuildKit frontend)", v)
+	}
+	return host + "=" + ip, nil
 }
 
 func mustGet(o *jsonc.Object, key string) jsonc.Value {

@@ -10,7 +10,9 @@ import (
 // The Compose files themselves are read by devcontainer/compose.
 type Compose struct {
 	// Files are the `dockerComposeFile` entries resolved against the
-	// config's directory, in order (later files override earlier ones).
+	// config's directory, in order (later files override earlier ones);
+	// none for an empty array, whose files the reference finds as
+	// compose.DefaultFiles does.
 	Files []string
 	// Service is the `service` the dev container runs.
 	Service string
@@ -19,10 +21,12 @@ type Compose struct {
 func (c *Config) parseCompose() (*Compose, error) {
 	v, _ := c.Substituted.Get("dockerComposeFile")
 	var files []string
+	empty := false
 	switch t := v.(type) {
 	case string:
 		files = []string{t}
 	case []jsonc.Value:
+		empty = len(t) == 0
 		for i, e := range t {
 			s, ok := e.(string)
 			if !ok || s == "" {
@@ -31,8 +35,8 @@ func (c *Config) parseCompose() (*Compose, error) {
 			files = append(files, s)
 		}
 	}
-	if len(files) == 0 || files[0] == "" {
-		return nil, c.errorf("dockerComposeFile", "must be a Compose file's path or a non-empty array of them, relative to the config (the COMPOSE_FILE fallback of an empty array is not supported)")
+	if !empty && (len(files) == 0 || files[0] == "") {
+		return nil, c.errorf("dockerComposeFile", "must be a Compose file's path or an array of them, relative to the config")
 	}
 	cp := &Compose{}
 	for _, f := range files {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -133,9 +134,9 @@ func TestKindsAndErrors(t *testing.T) {
 		`{}`:                                   "devcontainer.json: No image information specified in devcontainer.json.",
 		`[]`:                                   "devcontainer.json: Dev container config (/ws/.devcontainer/devcontainer.json) must contain a JSON object literal.",
 		"{\n\"dockerComposeFile\": \"x.yml\"}": "devcontainer.json:2: dockerComposeFile: a Docker Compose config needs `service`",
-		"{\n\"dockerComposeFile\": [], \"service\": \"a\"}":  "devcontainer.json:2: dockerComposeFile: must be a Compose file's path or a non-empty array",
-		"{\n\"dockerComposeFile\": [1], \"service\": \"a\"}": "devcontainer.json:2: dockerComposeFile[0]: must be a non-empty string",
-		"{\"image\": \"x\",\n\"features\": {\"a\": [1]}}":    `devcontainer.json:2: features.a: must be an options object, a version string or a boolean`,
+		"{\n\"dockerComposeFile\": \"\", \"service\": \"a\"}": "devcontainer.json:2: dockerComposeFile: must be a Compose file's path or an array of them",
+		"{\n\"dockerComposeFile\": [1], \"service\": \"a\"}":  "devcontainer.json:2: dockerComposeFile[0]: must be a non-empty string",
+		"{\"image\": \"x\",\n\"features\": {\"a\": [1]}}":     `devcontainer.json:2: features.a: must be an options object, a version string or a boolean`,
 		"{\"image\": 1}":                 "devcontainer.json:1: image: must be a string",
 		"{\n\"image\": \"x\"\n\"b\": 1}": "devcontainer.json:3: ",
 	} {
@@ -166,9 +167,17 @@ func TestKindsAndErrors(t *testing.T) {
 	}
 	c = parse(t, `{"build":{"dockerfile":"D","options":["--label","a=b=c","--add-host=h:1.2.3.4","--network","host","--build-arg","X=1","--no-cache","--pull","--shm-size=1g","--ulimit","nofile=1024"]}}`, nil)
 	o := c.Build.Options
-	if len(o.Labels) != 1 || o.Labels[0] != (EnvVar{"a", "b=c"}) || o.AddHosts[0] != "h:1.2.3.4" || o.Network != "host" || !o.NoCache || !o.Pull ||
+	if len(o.Labels) != 1 || o.Labels[0] != (EnvVar{"a", "b=c"}) || o.AddHosts[0] != "h=1.2.3.4" || o.Network != "host" || !o.NoCache || !o.Pull ||
 		o.BuildArgs[0] != (EnvVar{"X", "1"}) || o.ShmSize != "1g" || o.Ulimits[0] != "nofile=1024" {
 		t.Errorf("options: %+v", o)
+	}
+	// --add-host values become BuildKit's host=ip (issue 11).
+	c = parse(t, `{"build":{"dockerfile":"D","options":["--add-host","a=10.0.0.1","--add-host=b:[::1]","--add-host","c:::2"]}}`, nil)
+	if h := c.Build.Options.AddHosts; !reflect.DeepEqual(h, []string{"a=10.0.0.1", "b=::1", "c=::2"}) {
+		t.Errorf("add hosts: %q", h)
+	}
+	if _, err := ParseAt("devcontainer.json", "/ws/d.json", []byte(`{"build": {"dockerfile": "D", "options": ["--add-host", "h:host-gateway"]}}`), nil); err == nil || !strings.Contains(err.Error(), "build.options[1]: --add-host h:host-gateway: want host:ip") {
+		t.Errorf("host-gateway: %v", err)
 	}
 	_, err := ParseAt("devcontainer.json", "/ws/d.json", []byte("{\"build\": {\"dockerfile\": \"D\",\n\"options\": [\"--label\", \"a=b\", \"--squash\"]}}"), nil)
 	if err == nil || !strings.HasPrefix(err.Error(), `devcontainer.json:2: build.options[2]: docker build option "--squash" cannot be honoured by a BuildKit frontend`) {

@@ -130,9 +130,13 @@ func contextPath(p string) (string, error) {
 // dockerignore reads the ignore file that applies to a build of the
 // Dockerfile at dockerfile with the context at dir (see
 // dockerfile.IgnoreFiles: Dockerfile.dockerignore, else <dir>/.dockerignore)
-// and returns its patterns relative to the build context's root.
+// and returns its patterns relative to the build context's root. A named
+// context (dockerfilePath "") has only its own .dockerignore.
 func (b *buildCtx) dockerignore(ctx context.Context, dockerfilePath, dir string) ([]string, error) {
 	names := dockerfile.IgnoreFiles(dockerfilePath, dir)
+	if dockerfilePath == "" {
+		names = names[1:]
+	}
 	ref, err := b.readFiles(ctx, "load .dockerignore", names)
 	if err != nil {
 		return nil, err

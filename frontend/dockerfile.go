@@ -106,8 +106,12 @@ func dockerfileBase(ctx context.Context, bc *dockerui.Client, bctx *buildCtx, pl
 		opts["ulimit"] = strings.Join(o.Ulimits, ",")
 	}
 
+	states := map[string]llb.State{"context": contextSt, "dockerfile": dockerfileSt}
+	if err := namedContexts(ctx, bctx, pl, opts, states); err != nil {
+		return llb.State{}, nil, err
+	}
 	inputs := map[string]*pb.Definition{}
-	for name, st := range map[string]llb.State{"context": contextSt, "dockerfile": dockerfileSt} {
+	for name, st := range states {
 		def, err := st.Marshal(ctx, llb.WithCaps(bc.BuildOpts().LLBCaps))
 		if err != nil {
 			return llb.State{}, nil, err

@@ -27,6 +27,13 @@ func TestAllowPolicyCompose(t *testing.T) {
 	if r := probe(ws); r.code != 2 || !strings.Contains(r.stderr, `Dockerfile FROM "`+reg.Host+`/unknown/base:1"`) {
 		t.Errorf("refused Compose Dockerfile FROM: %s", r)
 	}
+	// dockerComposeFile: [] is the workspace's docker-compose.yml.
+	writeFile(t, filepath.Join(ws, ".devcontainer", "devcontainer.json"), `{"dockerComposeFile": [], "service": "app"}`, 0o644)
+	writeFile(t, filepath.Join(ws, "docker-compose.yml"), "services:\n  app:\n    build: .devcontainer\n", 0o644)
+	if r := probe(ws); r.code != 2 || !strings.Contains(r.stderr, `Dockerfile FROM "`+reg.Host+`/unknown/base:1"`) {
+		t.Errorf("refused Dockerfile FROM of the default Compose file: %s", r)
+	}
+	writeFile(t, filepath.Join(ws, ".devcontainer", "devcontainer.json"), `{"dockerComposeFile": "compose.yml", "service": "app"}`, 0o644)
 	writeFile(t, filepath.Join(ws, ".devcontainer", "compose.yml"), "services:\n  app:\n    image: "+reg.Host+"/unknown/base:1\n", 0o644)
 	if r := probe(ws); r.code != 2 || !strings.Contains(r.stderr, `image "`+reg.Host+`/unknown/base:1"`) {
 		t.Errorf("refused Compose service image: %s", r)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,9 +35,11 @@ type Options struct {
 	// Environ is the environment interpolation sees ("K=V" entries; the
 	// client's own on the plugin route). It wins over .env, as in Compose.
 	Environ []string
-	// ReadFile reads the Compose files and .env by their slash path;
-	// default os.ReadFile. (`extends` of another file is read from disk
-	// by Compose's loader whatever ReadFile is.)
+	// EnvFile is the .env read instead of the project directory's, as
+	// docker compose --env-file; "" for the project directory's.
+	EnvFile string
+	// ReadFile reads the Compose files, the files they extend and .env
+	// by their slash path; default os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
 }
 
@@ -67,8 +70,14 @@ func Load(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	ext, err := newExtendsLoader(o, details.WorkingDir)
+	if err != nil {
+		return nil, err
+	}
+	defer ext.close()
 	project, err := loader.LoadWithContext(ctx, *details, func(lo *loader.Options) {
 		lo.SetProjectName(loader.NormalizeProjectName(path.Base(details.WorkingDir)), false)
+		lo.ResourceLoaders = []loader.ResourceLoader{ext}
 		lo.Profiles = []string{"*"} // the reference ignores profiles
 		lo.ResolvePaths = true
 		// env_file and label_file feed the container, not the image: not
@@ -76,13 +85,13 @@ func Load(ctx context.Context, o Options) (*Service, error) {
 		lo.SkipResolveEnvironment, lo.SkipResolveLabels = true, true
 	})
 	if err != nil {
-		return nil, loadError(o.Files, err)
+		return nil, loadError(details, ext.unstage(err))
 	}
-	return service(project, o)
+	return service(project, details, o)
 }
 
 // service picks o.Service out of the loaded project.
-func service(project *types.Project, o Options) (*Service, error) {
+func service(project *types.Project, details *types.ConfigDetails, o Options) (*Service, error) {
 	files := strings.Join(o.Files, ", ")
 	svc, err := project.GetService(o.Service)
 	if err != nil {
@@ -97,6 +106,9 @@ func service(project *types.Project, o Options) (*Service, error) {
 			return nil, fmt.Errorf("%s: service %q: build: %w", files, o.Service, err)
 		}
 	} else if svc.Image == "" {
+		if at := serviceLine(details, o.Service); at != "" {
+			files = at
+		}
 		return nil, fmt.Errorf("%s: service %q has neither `build` nor `image`; the dev container needs one of them", files, o.Service)
 	}
 	return out, nil
@@ -126,6 +138,9 @@ func configDetails(o Options) (*types.ConfigDetails, error) {
 		return d, nil
 	}
 	dotEnv := path.Join(d.WorkingDir, ".env")
+	if o.EnvFile != "" {
+		dotEnv = o.EnvFile
+	}
 	data, err := o.ReadFile(dotEnv)
 	if errors.Is(err, fs.ErrNotExist) {
 		return d, nil
@@ -149,16 +164,27 @@ func configDetails(o Options) (*types.ConfigDetails, error) {
 }
 
 // loadError names the Compose files in a loader error that does not
-// already name one.
-func loadError(files []string, err error) error {
+// already name one: the file and line of the service it names, if any,
+// else all of them.
+func loadError(d *types.ConfigDetails, err error) error {
 	msg := err.Error()
-	for _, f := range files {
-		if strings.Contains(msg, filepath.FromSlash(f)) || strings.Contains(msg, path.Base(f)) {
+	var files []string
+	for _, f := range d.ConfigFiles {
+		if strings.Contains(msg, filepath.FromSlash(f.Filename)) || strings.Contains(msg, path.Base(f.Filename)) {
 			return err
+		}
+		files = append(files, f.Filename)
+	}
+	if m := serviceInError.FindStringSubmatch(msg); m != nil {
+		if at := serviceLine(d, m[1]); at != "" {
+			return fmt.Errorf("%s: %w", at, err)
 		}
 	}
 	return fmt.Errorf("%s: %w", strings.Join(files, ", "), err)
 }
+
+// serviceInError finds the service a compose-go error is about.
+var serviceInError = regexp.MustCompile(`^service "([^"]+)"`)
 
 // build maps a service's `build` onto a devcontainer.Build, refusing what
 // the Dockerfile sub-solve cannot (yet) honour rather than ignoring it.
@@ -185,7 +211,33 @@ func build(b *types.BuildConfig) (*devcontainer.Build, error) {
 	}
 	out.Options.NoCache, out.Options.Pull = b.NoCache, b.Pull
 	out.CacheFrom = b.CacheFrom
+	for _, k := range sortedKeys(b.AdditionalContexts) {
+		c, err := namedContext(k, b.AdditionalContexts[k])
+		if err != nil {
+			return nil, err
+		}
+		out.Contexts = append(out.Contexts, c)
+	}
 	return out, nil
+}
+
+// namedContext maps one additional_contexts entry (its path already made
+// absolute by the loader) onto what BuildKit can take without Compose: a
+// local directory or a docker-image:// reference.
+func namedContext(name, v string) (devcontainer.NamedContext, error) {
+	if ref, ok := strings.CutPrefix(v, "docker-image://"); ok {
+		if ref == "" {
+			return devcontainer.NamedContext{}, fmt.Errorf("additional_contexts.%s: docker-image:// names no image", name)
+		}
+		return devcontainer.NamedContext{Name: name, Image: ref}, nil
+	}
+	if strings.HasPrefix(v, types.ServicePrefix) {
+		return devcontainer.NamedContext{}, fmt.Errorf("additional_contexts.%s: %s: another service's image as a context is not supported; build that image first and name it with docker-image://", name, v)
+	}
+	if strings.Contains(v, "://") || strings.HasPrefix(v, "git@") || strings.HasPrefix(v, "github.com/") {
+		return devcontainer.NamedContext{}, fmt.Errorf("additional_contexts.%s: %s: only local directories and docker-image:// references are supported", name, v)
+	}
+	return devcontainer.NamedContext{Name: name, Path: filepath.ToSlash(v)}, nil
 }
 
 // unsupported names the first `build` field that changes the image and
@@ -195,8 +247,6 @@ func unsupported(b *types.BuildConfig) error {
 	switch {
 	case b.DockerfileInline != "":
 		field = "dockerfile_inline"
-	case len(b.AdditionalContexts) > 0:
-		field = "additional_contexts"
 	case len(b.Secrets) > 0:
 		field = "secrets"
 	case len(b.SSH) > 0:
@@ -235,4 +285,71 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Files are the Compose files of a config of the workspace ws (Options.
+// Files) and the env file to read (Options.EnvFile): its dockerComposeFile;
+// for an empty array, as the reference CLI 0.89.0 finds them,
+// COMPOSE_FILE of the environment, else of the workspace's .env, split at
+// ":" and resolved against ws; else the workspace's docker-compose.yml
+// and, when it exists, docker-compose.override.yml. envFile is then the
+// workspace's .env when it exists: the reference hands it to docker
+// compose with --env-file. readFile reads by slash path (nil: os.ReadFile).
+func Files(ws string, c *devcontainer.Compose, environ []string, readFile func(string) ([]byte, error)) (files []string, envFile string, err error) {
+	if len(c.Files) > 0 {
+		return c.Files, "", nil
+	}
+	if readFile == nil {
+		readFile = func(p string) ([]byte, error) { return os.ReadFile(filepath.FromSlash(p)) }
+	}
+	dotEnv := path.Join(ws, ".env")
+	data, err := readFile(dotEnv)
+	switch {
+	case err == nil:
+		envFile = dotEnv
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, "", fmt.Errorf("%s: %w", dotEnv, err)
+	}
+	list := types.NewMapping(environ)["COMPOSE_FILE"]
+	if list == "" && envFile != "" {
+		if m := composeFileLine.FindSubmatch(data); m != nil {
+			list = strings.TrimSpace(string(m[1]))
+		}
+	}
+	if list != "" {
+		for _, f := range strings.Split(list, ":") {
+			files = append(files, resolve(ws, filepath.ToSlash(f)))
+		}
+		return files, envFile, nil
+	}
+	files = []string{path.Join(ws, "docker-compose.yml")}
+	if _, err := readFile(path.Join(ws, "docker-compose.override.yml")); err == nil {
+		files = append(files, path.Join(ws, "docker-compose.override.yml"))
+	}
+	return files, envFile, nil
+}
+
+// composeFileLine is the reference's /^COMPOSE_FILE=(.+)$/m.
+var composeFileLine = regexp.MustCompile(`(?m)^COMPOSE_FILE=(.+)$`)
+
+// serviceLine is "file:line" of the last Compose file that defines the
+// service name (services.<name>); "" when none does.
+func serviceLine(d *types.ConfigDetails, name string) string {
+	at := ""
+	for _, f := range d.ConfigFiles {
+		var doc yaml.Node
+		if yaml.Unmarshal(f.Content, &doc) != nil || len(doc.Content) == 0 {
+			continue
+		}
+		services := mappingValue(doc.Content[0], "services")
+		if services == nil || services.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(services.Content); i += 2 {
+			if services.Content[i].Value == name {
+				at = fmt.Sprintf("%s:%d", f.Filename, services.Content[i].Line)
+			}
+		}
+	}
+	return at
 }

@@ -2,6 +2,8 @@ package compose
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,7 +110,7 @@ func TestLoadErrors(t *testing.T) {
 		want          []string
 	}{
 		{"ok.yml", "nope", []string{"Service 'nope' configured in devcontainer.json not found in Docker Compose configuration", "ok.yml"}},
-		{"empty.yml", "app", []string{"empty.yml", `service "app" has neither`}},
+		{"empty.yml", "app", []string{"empty.yml:2: ", `service "app" has neither`}},
 		{"ok.yml", "inline", []string{"ok.yml", `service "inline"`, "dockerfile_inline"}},
 		{"missing.yml", "app", []string{"missing.yml not found"}},
 		{"invalid.yml", "app", []string{"invalid.yml: invalid YAML", "line 3"}},
@@ -144,5 +146,34 @@ func TestLoadExtendsFile(t *testing.T) {
 	if s.Build == nil || s.Build.Context != root+"/common/ctx" || len(s.Build.Args) != 2 ||
 		s.Build.Args[0] != (devcontainer.EnvVar{Name: "A", Value: "/h/a"}) || s.Build.Args[1] != (devcontainer.EnvVar{Name: "B", Value: "/h/a/b"}) {
 		t.Fatalf("build = %+v", s.Build)
+	}
+}
+
+// extends of another file goes through ReadFile like the Compose files (on
+// the // syntax= route they are in the build context, not on a disk),
+// nested extends relative to the extended file; a missing one is named.
+func TestLoadExtendsFileThroughReadFile(t *testing.T) {
+	files := map[string]string{
+		"/ctx/.devcontainer/docker-compose.yml": "services:\n  app:\n    extends: {file: ../common/base.yml, service: base}\n",
+		"/ctx/common/base.yml":                  "services:\n  base:\n    extends: {file: deeper/root.yml, service: root}\n    build:\n      args: {FROM_BASE: \"1\"}\n",
+		"/ctx/common/deeper/root.yml":           "services:\n  root:\n    build:\n      context: src\n      target: dev\n",
+	}
+	read := func(p string) ([]byte, error) {
+		if d, ok := files[p]; ok {
+			return []byte(d), nil
+		}
+		return nil, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
+	}
+	o := Options{Files: []string{"/ctx/.devcontainer/docker-compose.yml"}, Service: "app", Environ: []string{}, ReadFile: read}
+	s, err := Load(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Build == nil || s.Build.Context != "/ctx/common/deeper/src" || s.Build.Target != "dev" || len(s.Build.Args) != 1 || s.Build.Args[0].Name != "FROM_BASE" {
+		t.Fatalf("build = %+v", s.Build)
+	}
+	delete(files, "/ctx/common/deeper/root.yml")
+	if _, err := Load(context.Background(), o); err == nil || !strings.Contains(err.Error(), "/ctx/common/deeper/root.yml not found") || strings.Contains(err.Error(), "devcache-compose-extends") {
+		t.Errorf("missing extended file: %v", err)
 	}
 }

@@ -18,7 +18,11 @@ func composeBase(ctx context.Context, ws string, cfg *devcontainer.Config, o Opt
 	if environ == nil {
 		environ = os.Environ()
 	}
-	svc, err := compose.Load(ctx, compose.Options{Files: cfg.Compose.Files, Service: cfg.Compose.Service, Environ: environ, ReadFile: o.ReadFile})
+	files, envFile, err := compose.Files(ws, cfg.Compose, environ, o.ReadFile)
+	if err != nil {
+		return nil, "", "", cfg.Errorf("dockerComposeFile", "dockerComposeFile", "%v", err)
+	}
+	svc, err := compose.Load(ctx, compose.Options{Files: files, Service: cfg.Compose.Service, Environ: environ, EnvFile: envFile, ReadFile: o.ReadFile})
 	if err != nil {
 		return nil, "", "", cfg.Errorf("dockerComposeFile", "dockerComposeFile", "%v", err)
 	}
@@ -31,9 +35,9 @@ func composeBase(ctx context.Context, ws string, cfg *devcontainer.Config, o Opt
 		base.Image = img
 		return base, img.User, svc.User, nil
 	}
-	files := strings.Join(cfg.Compose.Files, ", ")
+	names := strings.Join(files, ", ")
 	errf := func(field, format string, args ...any) error {
-		args = append([]any{files, svc.Name, field}, args...)
+		args = append([]any{names, svc.Name, field}, args...)
 		return cfg.Errorf("service", "service", "%s: service %q: build.%s: "+format, args...)
 	}
 	df, img, user, err := buildBase(ctx, ws, svc.Build, o, platform, errf)

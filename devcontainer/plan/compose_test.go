@@ -3,6 +3,7 @@ package plan_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -208,7 +209,8 @@ func TestComposePlanErrors(t *testing.T) {
 		{"missing Dockerfile", "docker-compose.yml", "services:\n  app:\n    build: {context: ., dockerfile: Nope}\n", []string{`service "app": build.dockerfile: Dockerfile (`, "Nope) not found."}},
 		{"invalid YAML", "docker-compose.yml", "services:\n  app:\n    image: [unclosed\n", []string{"devcontainer.json:3: dockerComposeFile:", ".devcontainer/docker-compose.yml: invalid YAML:", "line 3"}},
 		{"missing Compose file", "unused.yml", "", []string{"devcontainer.json:3: dockerComposeFile: Compose file ", ".devcontainer/docker-compose.yml not found"}},
-		{"additional_contexts", "docker-compose.yml", "services:\n  app:\n    build:\n      context: .\n      additional_contexts: {x: ../src}\n", []string{"additional_contexts is not supported"}},
+		{"additional_contexts of a service", "docker-compose.yml", "services:\n  app:\n    build:\n      context: .\n      additional_contexts: {x: \"service:db\"}\n  db:\n    build: .\n", []string{`service "app": build: additional_contexts.x: service:db: another service's image`}},
+		{"additional_contexts URL", "docker-compose.yml", "services:\n  app:\n    build:\n      context: .\n      additional_contexts: {x: \"https://example.com/x.git\"}\n", []string{"additional_contexts.x: https://example.com/x.git: only local directories and docker-image:// references are supported"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ws := newComposeWorkspace(t)
@@ -228,5 +230,128 @@ func TestComposePlanErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestComposeAdditionalContexts: a service's additional_contexts are the
+// build's named contexts: a directory's files the Dockerfile reads (and
+// only those) in its digest, a docker-image:// context pinned with the
+// Dockerfile's images (and the base, when a FROM names it); the names are
+// no images to resolve.
+func TestComposeAdditionalContexts(t *testing.T) {
+	r := newResolver(t, resolve.Options{})
+	setup := func(t *testing.T) string {
+		ws := newComposeWorkspace(t)
+		write(t, filepath.Join(ws, ".devcontainer", "docker-compose.yml"), "services:\n  app:\n    build:\n      context: ..\n      dockerfile: .devcontainer/Dockerfile\n"+
+			"      additional_contexts:\n        shared: ../shared\n        base: docker-image://devcache.test/base:1\n        unread: ../unread\n")
+		write(t, filepath.Join(ws, ".devcontainer", "Dockerfile"), "FROM base\nCOPY --from=shared lib/ /lib/\nCOPY src/ /src/\n")
+		write(t, filepath.Join(ws, "shared", "lib", "a.sh"), "echo a\n")
+		write(t, filepath.Join(ws, "shared", "other.txt"), "not read\n")
+		write(t, filepath.Join(ws, "unread", "x"), "x\n")
+		return ws
+	}
+	p := composePlan(t, setup(t), r, plan.Options{})
+	df := p.Base.Dockerfile
+	if len(df.Contexts) != 3 {
+		t.Fatalf("contexts = %+v", df.Contexts)
+	}
+	base, shared, unread := df.Contexts[0], df.Contexts[1], df.Contexts[2]
+	if base.Name != "base" || base.Image != "devcache.test/base:1" || base.Path != "" ||
+		shared.Name != "shared" || shared.Path != "shared" || !strings.HasPrefix(shared.ContextDigest, "sha256:") ||
+		unread.Path != "unread" || unread.ContextDigest != "" {
+		t.Fatalf("contexts = %+v", df.Contexts)
+	}
+	if len(df.Images) != 1 || df.Images[0] != (plan.ImagePin{Ref: "devcache.test/base:1", Digest: digest("1")}) {
+		t.Fatalf("images = %+v (the context names are no images)", df.Images)
+	}
+	if p.Base.Image == nil || p.Base.Image.Digest != digest("1") {
+		t.Fatalf("base image = %+v: FROM base is the docker-image context", p.Base.Image)
+	}
+	for _, c := range []struct {
+		name   string
+		miss   bool
+		mutate func(ws string)
+	}{
+		{"a file the build reads from the context", true, func(ws string) { write(t, filepath.Join(ws, "shared", "lib", "a.sh"), "echo b\n") }},
+		{"a file the build does not read", false, func(ws string) { write(t, filepath.Join(ws, "shared", "other.txt"), "changed\n") }},
+		{"an unread context", false, func(ws string) { write(t, filepath.Join(ws, "unread", "x"), "y\n") }},
+		{"the context image moved", true, func(string) {
+			orig := r.images["devcache.test/base:1"]
+			moved := *orig
+			moved.Digest = digest("b")
+			r.images["devcache.test/base:1"] = &moved
+			t.Cleanup(func() { r.images["devcache.test/base:1"] = orig })
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ws := setup(t)
+			c.mutate(ws)
+			if got := composePlan(t, ws, r, plan.Options{}); (got.Key() != p.Key()) != c.miss {
+				t.Errorf("key changed: %v, want %v:\n%s", got.Key() != p.Key(), c.miss, lineDiff(string(p.JSON()), string(got.JSON())))
+			}
+		})
+	}
+}
+
+// TestComposeEmptyFileList: `dockerComposeFile: []` finds its files as the
+// reference 0.89.0 does: COMPOSE_FILE of the environment, else of the
+// workspace's .env (which is then the env file interpolation reads, as
+// the reference's --env-file), else the workspace's docker-compose.yml and
+// docker-compose.override.yml.
+func TestComposeEmptyFileList(t *testing.T) {
+	r := newResolver(t, resolve.Options{})
+	svc := func(tag string) string { return "services:\n  app:\n    image: devcache.test/base:" + tag + "\n" }
+	for _, c := range []struct {
+		name    string
+		files   map[string]string
+		environ []string
+		want    string // the image's digest
+	}{
+		{"docker-compose.yml", map[string]string{"docker-compose.yml": svc("1")}, nil, digest("1")},
+		{"with its override", map[string]string{"docker-compose.yml": svc("1"), "docker-compose.override.yml": svc("ubuntu")}, nil, digest("3")},
+		{"COMPOSE_FILE of the environment", map[string]string{"docker-compose.yml": svc("1"), "compose/a.yml": svc("1"), "compose/b.yml": svc("ubuntu")},
+			[]string{"COMPOSE_FILE=compose/a.yml:compose/b.yml"}, digest("3")},
+		{"COMPOSE_FILE of the workspace .env, which interpolates", map[string]string{"docker-compose.yml": svc("1"), ".env": "COMPOSE_FILE=compose/a.yml\nTAG=ubuntu\n",
+			"compose/a.yml": "services:\n  app:\n    image: devcache.test/base:${TAG:-1}\n", "compose/.env": "TAG=1\n"}, nil, digest("3")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ws := t.TempDir()
+			write(t, filepath.Join(ws, ".devcontainer", "devcontainer.json"), `{"dockerComposeFile": [], "service": "app"}`)
+			for f, body := range c.files {
+				write(t, filepath.Join(ws, filepath.FromSlash(f)), body)
+			}
+			p := composePlan(t, ws, r, plan.Options{Environ: c.environ})
+			if p.Base.Image == nil || p.Base.Image.Digest != c.want {
+				t.Errorf("base image = %+v, want digest %s", p.Base.Image, c.want)
+			}
+		})
+	}
+	ws := t.TempDir()
+	write(t, filepath.Join(ws, ".devcontainer", "devcontainer.json"), `{"dockerComposeFile": [], "service": "app"}`)
+	if _, err := planFor(t, ws, r, plan.Options{Environ: []string{}}); err == nil || !strings.Contains(err.Error(), filepath.ToSlash(filepath.Join(ws, "docker-compose.yml"))+" not found") {
+		t.Errorf("no Compose file: %v", err)
+	}
+}
+
+// TestComposeExtendsFileKey: what an extended Compose file gives the
+// service (an arg) is in the key; its other services are not.
+func TestComposeExtendsFileKey(t *testing.T) {
+	r := newResolver(t, resolve.Options{})
+	setup := func(t *testing.T, base string) string {
+		ws := newComposeWorkspace(t)
+		write(t, filepath.Join(ws, ".devcontainer", "docker-compose.yml"), "services:\n  app:\n    extends: {file: ../compose/base.yml, service: base}\n")
+		write(t, filepath.Join(ws, "compose", "base.yml"), base)
+		return ws
+	}
+	const base = "services:\n  base:\n    build:\n      context: ..\n      dockerfile: .devcontainer/Dockerfile\n      args: {GREETING: one}\n  other:\n    image: postgres:16\n"
+	p := composePlan(t, setup(t, base), r, plan.Options{})
+	if args := p.Base.Dockerfile.Args; !slices.ContainsFunc(args, func(e devcontainer.EnvVar) bool { return e == devcontainer.EnvVar{Name: "GREETING", Value: "one"} }) {
+		t.Fatalf("args = %+v", args)
+	}
+	if composePlan(t, setup(t, strings.Replace(base, "GREETING: one", "GREETING: two", 1)), r, plan.Options{}).Key() == p.Key() {
+		t.Error("an arg of the extended file changed but the key did not")
+	}
+	if composePlan(t, setup(t, strings.Replace(base, "postgres:16", "postgres:17", 1)), r, plan.Options{}).Key() != p.Key() {
+		t.Error("another service of the extended file changed the key")
 	}
 }

@@ -30,15 +30,19 @@ import (
 // commit get one key: mtimes, owners, and the group/other permission bits
 // (which follow the umask; git records only the executable bit). Files the
 // Dockerfile does not read, and files the ignore file excludes, are not read.
-func contextDigest(contextDir, dockerfilePath string, df *dockerfile.Summary) (string, error) {
-	sources, whole := contextSources(df)
+//
+// name is the named context the directory is ("" for the build context,
+// whose ignore file may be the Dockerfile's own: dockerfilePath; a named
+// context's is its own .dockerignore).
+func contextDigest(contextDir, dockerfilePath string, df *dockerfile.Summary, name string) (string, error) {
+	sources, whole := contextSources(df, name)
 	if whole {
 		sources = []string{"."}
 	}
 	if len(sources) == 0 {
 		return "", nil
 	}
-	ignore, ignoreFile, err := readDockerignore(contextDir, dockerfilePath)
+	ignore, ignoreFile, err := readDockerignore(contextDir, dockerfilePath, name == "")
 	if err != nil {
 		return "", err
 	}
@@ -140,10 +144,15 @@ func contextEntry(full, r string, d fs.DirEntry) (string, error) {
 }
 
 // readDockerignore reads the ignore file that applies to a build of
-// dockerfilePath with contextDir (see dockerfile.IgnoreFiles) and returns
+// dockerfilePath with contextDir (see dockerfile.IgnoreFiles; for a named
+// context, not the main one, only contextDir's .dockerignore) and returns
 // its matcher and path; nil when there is none.
-func readDockerignore(contextDir, dockerfilePath string) (*patternmatcher.PatternMatcher, string, error) {
-	for _, name := range dockerfile.IgnoreFiles(filepath.ToSlash(dockerfilePath), filepath.ToSlash(contextDir)) {
+func readDockerignore(contextDir, dockerfilePath string, mainContext bool) (*patternmatcher.PatternMatcher, string, error) {
+	names := dockerfile.IgnoreFiles(filepath.ToSlash(dockerfilePath), filepath.ToSlash(contextDir))
+	if !mainContext {
+		names = names[1:] // a named context has only its own .dockerignore
+	}
+	for _, name := range names {
 		p := filepath.FromSlash(name)
 		f, err := os.Open(p)
 		if os.IsNotExist(err) {

@@ -20,19 +20,31 @@ func ReadDockerfile(data []byte, b *devcontainer.Build, platform string) (*docke
 	for _, a := range b.Options.BuildArgs {
 		args[a.Name] = a.Value
 	}
-	return dockerfile.Read(data, dockerfile.Options{BuildArgs: args, Target: b.Target, Platform: platform})
+	var named map[string]string
+	for _, c := range b.Contexts {
+		if named == nil {
+			named = map[string]string{}
+		}
+		if c.Image != "" {
+			named[c.Name] = "docker-image://" + c.Image
+		} else {
+			named[c.Name] = c.Path
+		}
+	}
+	return dockerfile.Read(data, dockerfile.Options{BuildArgs: args, Target: b.Target, Platform: platform, NamedContexts: named})
 }
 
-// contextSources lists the build-context paths (patterns, relative to the
-// context, slash-separated; "." is all of it) that the stages the target
-// needs read: see dockerfile.Summary.Sources. When they cannot be known
+// contextSources lists the paths (patterns, relative to the context,
+// slash-separated; "." is all of it) of the build context (name "") or
+// the named context name that the stages the target needs read: see
+// dockerfile.Summary.Sources. When they cannot be known
 // (dockerfile.Summary.Whole), whole is true and the whole context must be
 // hashed.
-func contextSources(s *dockerfile.Summary) (sources []string, whole bool) {
+func contextSources(s *dockerfile.Summary, name string) (sources []string, whole bool) {
 	if s.Whole != "" {
 		return nil, true
 	}
-	for _, p := range s.SourcePaths() {
+	for _, p := range s.ContextSourcePaths(name) {
 		sources = append(sources, selectable(p))
 	}
 	return sources, false

@@ -26,7 +26,7 @@ func sourcesOf(t *testing.T, df string, b *devcontainer.Build) ([]string, bool) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return contextSources(s)
+	return contextSources(s, "")
 }
 
 // TestContextSources: the cases of issue 9 that the former scanner got
@@ -163,7 +163,7 @@ func FuzzContextSourcesCoverBuildKit(f *testing.F) {
 		if err != nil {
 			return // refused later by BuildKit too (e.g. a blank FROM): no key
 		}
-		sources, whole := contextSources(s)
+		sources, whole := contextSources(s, "")
 		for _, src := range sources {
 			if src != "." && (strings.HasPrefix(src, "/") || src == ".." || strings.HasPrefix(src, "../")) {
 				t.Errorf("source %q escapes the context", src)

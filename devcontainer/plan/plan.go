@@ -74,11 +74,28 @@ type Dockerfile struct {
 	// Images pins every external image the Dockerfile names (FROM of any
 	// stage, COPY --from, RUN --mount=from), by what its tag pointed to.
 	Images []ImagePin `json:"images,omitempty"`
+	// Contexts are the build's named contexts (a Compose build's
+	// additional_contexts), in name order.
+	Contexts []NamedContext `json:"contexts,omitempty"`
 	// Syntax pins the frontend image the Dockerfile's "# syntax=" line
 	// (or a BUILDKIT_SYNTAX build arg) names; the build runs that digest.
 	// Its Digest is "" where a named context (--build-context) replaces
 	// the image.
 	Syntax *ImagePin `json:"syntax,omitempty"`
+}
+
+// NamedContext is a named build context of a Dockerfile build, passed to
+// BuildKit as --build-context Name=… is.
+type NamedContext struct {
+	Name string `json:"name"`
+	// Path is a local directory, relative to the workspace when inside it.
+	Path string `json:"path,omitempty"`
+	// ContextDigest pins the directory's files the Dockerfile reads, as
+	// Dockerfile.ContextDigest pins the main context's (after the
+	// directory's own .dockerignore); "" likewise.
+	ContextDigest string `json:"contextDigest,omitempty"`
+	// Image is a docker-image:// context's reference; Images pins it.
+	Image string `json:"image,omitempty"`
 }
 
 // Feature is one feature instance in install order.

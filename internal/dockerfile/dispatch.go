@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -17,6 +18,16 @@ func (r *reader) dispatch(i int) error {
 	e := &env{open: st.Base != emptyImage}
 	if st.BaseStage >= 0 {
 		e = r.envs[st.BaseStage].clone()
+	}
+	if st.Context != "" {
+		if _, img, _ := r.namedContext(st.Context); img == "" {
+			// A directory as a root filesystem: all of it is read.
+			r.s.Sources = append(r.s.Sources, Source{Path: ".", Instruction: "FROM", Line: st.Line, Stage: i, Context: st.Context})
+		}
+		if st.Replaced {
+			r.envs[i] = e
+			return nil
+		}
 	}
 	for _, t := range r.cmds[i] {
 		if err := r.command(i, e, t); err != nil {
@@ -36,9 +47,12 @@ func (r *reader) command(i int, e *env, t trigger) error {
 		return r.envCmd(e, c, t.line)
 	case *instructions.CopyCommand:
 		if c.From != "" {
+			if ctx, ok := r.localContext(c.From); ok {
+				return r.sources(i, e, t, ctx, "COPY --from", c.SourcePaths)
+			}
 			return nil
 		}
-		return r.sources(i, e, t, "COPY", c.SourcePaths)
+		return r.sources(i, e, t, "", "COPY", c.SourcePaths)
 	case *instructions.AddCommand:
 		var local []string
 		for _, s := range c.SourcePaths {
@@ -48,7 +62,7 @@ func (r *reader) command(i int, e *env, t trigger) error {
 			}
 			local = append(local, s)
 		}
-		return r.sources(i, e, t, "ADD", local)
+		return r.sources(i, e, t, "", "ADD", local)
 	case *instructions.RunCommand:
 		return r.runMounts(i, e, t, c)
 	}
@@ -103,8 +117,22 @@ func (r *reader) envCmd(e *env, c *instructions.EnvCommand, ln int) error {
 	return nil
 }
 
-// sources records the context paths of a COPY or ADD.
-func (r *reader) sources(i int, e *env, t trigger, ins string, srcs []string) error {
+// localContext tells whether a --from names a directory among the named
+// contexts (and neither a stage nor a stage index, which win), and which.
+func (r *reader) localContext(from string) (string, bool) {
+	if _, ok := r.byName[strings.ToLower(from)]; ok {
+		return "", false
+	}
+	if _, err := strconv.Atoi(from); err == nil {
+		return "", false
+	}
+	name, img, ok := r.namedContext(from)
+	return name, ok && img == ""
+}
+
+// sources records the paths a COPY or ADD reads from the main context
+// (ctx "") or the named context ctx.
+func (r *reader) sources(i int, e *env, t trigger, ctx, ins string, srcs []string) error {
 	for _, s := range srcs {
 		w, known, err := e.expand(r.lex, s)
 		if err != nil {
@@ -113,7 +141,7 @@ func (r *reader) sources(i int, e *env, t trigger, ins string, srcs []string) er
 		if !known {
 			r.whole(t.line, fmt.Sprintf("%s%s source %q", t.prefix, ins, s))
 		}
-		r.s.Sources = append(r.s.Sources, Source{Path: contextPath(w), Instruction: t.prefix + ins, Line: t.line, Stage: i})
+		r.s.Sources = append(r.s.Sources, Source{Path: contextPath(w), Instruction: t.prefix + ins, Line: t.line, Stage: i, Context: ctx})
 	}
 	return nil
 }
@@ -131,13 +159,20 @@ func (r *reader) runMounts(i int, e *env, t trigger, c *instructions.RunCommand)
 		return &Error{Line: t.line, Err: err}
 	}
 	for _, m := range instructions.GetMounts(c) {
-		if m.Type != instructions.MountTypeBind || m.From != "" {
+		ctx := ""
+		if m.From != "" {
+			var ok bool
+			if ctx, ok = r.localContext(m.From); !ok {
+				continue
+			}
+		}
+		if m.Type != instructions.MountTypeBind && ctx == "" {
 			continue
 		}
 		if !known {
 			r.whole(t.line, t.prefix+"RUN --mount")
 		}
-		r.s.Sources = append(r.s.Sources, Source{Path: contextPath(m.Source), Instruction: t.prefix + "RUN --mount", Line: t.line, Stage: i})
+		r.s.Sources = append(r.s.Sources, Source{Path: contextPath(m.Source), Instruction: t.prefix + "RUN --mount", Line: t.line, Stage: i, Context: ctx})
 	}
 	return nil
 }

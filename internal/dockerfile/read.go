@@ -26,6 +26,13 @@ type Options struct {
 	BuildPlatform string
 	// AllStages reads every stage, as if each were needed by the target.
 	AllStages bool
+	// NamedContexts are the build's named contexts (--build-context
+	// NAME=VALUE; a Compose build's additional_contexts) by name: a value
+	// "docker-image://REF" stands for the image REF, any other for a
+	// directory the build reads like the main context. A FROM, COPY
+	// --from or RUN --mount from that names one (after the stages, as
+	// BuildKit looks them up), and a stage of that name, read it instead.
+	NamedContexts map[string]string
 }
 
 // Summary is what a build of a Dockerfile reads.
@@ -77,6 +84,11 @@ type Stage struct {
 	Line int
 	// Reachable tells whether the target needs the stage.
 	Reachable bool
+	// Context is the named context (Options.NamedContexts) that is the
+	// stage's base, or that replaces the stage when it has the stage's
+	// name (Replaced: its instructions do not run); "" when none.
+	Context  string
+	Replaced bool
 }
 
 // Source is a build-context path an instruction reads.
@@ -91,6 +103,9 @@ type Source struct {
 	// Line is the instruction's line; Stage its stage's index.
 	Line  int
 	Stage int
+	// Context is the named context (Options.NamedContexts) it is read
+	// from; "" for the main build context.
+	Context string
 }
 
 // Image is an external image a Dockerfile names.
@@ -105,6 +120,9 @@ type Image struct {
 	Stage int
 	// Reachable tells whether the target needs it.
 	Reachable bool
+	// Context is the named context whose image it is ("docker-image://"
+	// Ref); "" when the Dockerfile names the image itself.
+	Context string
 }
 
 // Error is a Dockerfile that BuildKit would refuse to build, with the line
@@ -201,13 +219,17 @@ func (s *Summary) ExternalImages(reachableOnly bool) []Image {
 	return out
 }
 
-// SourcePaths lists the Paths of Sources, each once, in file order; nil
-// when the build reads nothing from the context.
-func (s *Summary) SourcePaths() []string {
+// SourcePaths lists the Paths of the main context's Sources, each once, in
+// file order; nil when the build reads nothing from the context.
+func (s *Summary) SourcePaths() []string { return s.ContextSourcePaths("") }
+
+// ContextSourcePaths is SourcePaths for the named context name ("" is
+// the main context).
+func (s *Summary) ContextSourcePaths(name string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, src := range s.Sources {
-		if !seen[src.Path] {
+		if src.Context == name && !seen[src.Path] {
 			seen[src.Path] = true
 			out = append(out, src.Path)
 		}

@@ -134,3 +134,47 @@ func TestReadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestReadNamedContexts: a FROM, a stage name, COPY --from and RUN --mount
+// from that name a named context read it (a directory's paths, an image's
+// reference) instead of an image; stages and stage indexes win.
+func TestReadNamedContexts(t *testing.T) {
+	ctxs := map[string]string{"shared": "/ws/shared", "tools": "/ws/tools", "base": "docker-image://example.com/base:1", "img": "docker-image://example.com/img:2", "stage": "/ws/stage"}
+	df := "FROM base AS b\n" +
+		"FROM docker.io/library/shared:latest AS s\n" +
+		"FROM alpine AS stage\nCOPY never.txt /\n" +
+		"FROM b\n" +
+		"COPY --from=shared lib/ /lib/\n" +
+		"COPY --from=s /x /x\n" +
+		"COPY --from=img /bin/tool /tool\n" +
+		"COPY --from=stage /y /y\n" +
+		"RUN --mount=type=bind,from=tools,source=bin,target=/t --mount=type=cache,target=/c make\n" +
+		"COPY main.txt /\n"
+	s, err := Read([]byte(df), Options{NamedContexts: ctxs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.SourcePaths(); !reflect.DeepEqual(got, []string{"main.txt"}) {
+		t.Errorf("main context: %q", got)
+	}
+	for name, want := range map[string][]string{"shared": {".", "lib"}, "tools": {"bin"}, "stage": {"."}} {
+		if got := s.ContextSourcePaths(name); !reflect.DeepEqual(got, want) {
+			t.Errorf("context %s: %q, want %q", name, got, want)
+		}
+	}
+	var refs []string
+	for _, img := range s.ExternalImages(true) {
+		refs = append(refs, img.Ref+" "+img.Context)
+	}
+	if want := []string{"example.com/base:1 base", "example.com/img:2 img"}; !reflect.DeepEqual(refs, want) {
+		t.Errorf("images: %q, want %q (alpine's stage is replaced by a context)", refs, want)
+	}
+	// Without named contexts those names are images.
+	s, err = Read([]byte(df), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.ExternalImages(true)); n != 6 {
+		t.Errorf("%d images without named contexts: %+v", n, s.ExternalImages(true))
+	}
+}

@@ -141,13 +141,24 @@ func (r *reader) stage(i int) error {
 	if base == "" {
 		return &Error{Line: ln, Err: fmt.Errorf("base name (%s) should not be blank", st.BaseName)}
 	}
-	baseStage := -1
-	if b, ok := r.byName[base]; ok {
-		baseStage = b
+	out := Stage{Name: st.Name, Base: base, BaseStage: -1, Line: ln, Reachable: r.o.AllStages}
+	if name, ref, ok := r.namedContext(st.Name); ok {
+		// A named context of the stage's name replaces the stage.
+		out.Context, out.Replaced = name, true
+		if ref != "" {
+			r.s.Images = append(r.s.Images, Image{Ref: ref, Use: "FROM", Line: ln, Stage: i, Context: name})
+		}
+	} else if b, ok := r.byName[base]; ok {
+		out.BaseStage = b
+	} else if name, ref, ok := r.namedContext(base); ok && base != emptyImage {
+		out.Context = name
+		if ref != "" {
+			r.s.Images = append(r.s.Images, Image{Ref: ref, Use: "FROM", Line: ln, Stage: i, Context: name})
+		}
 	} else if base != emptyImage {
 		r.s.Images = append(r.s.Images, Image{Ref: base, Use: "FROM", Line: ln, Stage: i})
 	}
-	r.s.Stages = append(r.s.Stages, Stage{Name: st.Name, Base: base, BaseStage: baseStage, Line: ln, Reachable: r.o.AllStages})
+	r.s.Stages = append(r.s.Stages, out)
 	if st.Name != "" {
 		r.byName[strings.ToLower(st.Name)] = i
 	}
@@ -236,7 +247,48 @@ func (r *reader) from(i int, name, use string, ln int) {
 	if name == emptyImage {
 		return
 	}
+	if ctx, ref, ok := r.namedContext(name); ok {
+		if ref != "" {
+			r.s.Images = append(r.s.Images, Image{Ref: ref, Use: use, Line: ln, Stage: i, Context: ctx})
+		}
+		return // a directory's reads are recorded by dispatch
+	}
 	r.s.Images = append(r.s.Images, Image{Ref: name, Use: use, Line: ln, Stage: i})
+}
+
+// namedContext finds the named context a FROM, stage name or --from
+// names, as BuildKit's dockerui.Client.NamedContext does (by the name's
+// familiar form; never "scratch" or "context"): its name in
+// Options.NamedContexts and, for a "docker-image://" one, the image it
+// stands for ("" for a directory).
+func (r *reader) namedContext(ref string) (name, image string, ok bool) {
+	if len(r.o.NamedContexts) == 0 || ref == "" || strings.EqualFold(ref, emptyImage) || strings.EqualFold(ref, "context") {
+		return "", "", false
+	}
+	name = ContextName(ref)
+	v, ok := r.o.NamedContexts[name]
+	if !ok {
+		return "", "", false
+	}
+	image, _ = strings.CutPrefix(v, "docker-image://")
+	if image == v {
+		image = ""
+	}
+	return name, image, true
+}
+
+// ContextName is the name of the named context a FROM, stage name or
+// --from reference looks up: reference.FamiliarString(
+// reference.ParseNormalizedNamed(ref)) without a ":latest" suffix, as
+// BuildKit's dockerui.Client.NamedContext computes it.
+func ContextName(ref string) string {
+	for _, p := range []string{"docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/"} {
+		if rest, ok := strings.CutPrefix(ref, p); ok {
+			ref = rest
+			break
+		}
+	}
+	return strings.TrimSuffix(ref, ":latest")
 }
 
 // reach marks stage i and every stage it reads from as reachable.

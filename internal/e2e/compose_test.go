@@ -3,8 +3,12 @@ package e2e
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/devcache/devcache/devcontainer/resolve/resolvetest"
+	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 )
 
@@ -202,5 +207,131 @@ func TestComposeLockWarmOffline(t *testing.T) {
 	files := imageFiles(t, ref)
 	if files["/built"] != "built\n" || files["/hello"] != "hello daemon\n" {
 		t.Errorf("/built = %q, /hello = %q", files["/built"], files["/hello"])
+	}
+}
+
+// contextsWorkspace is a Compose config whose service's additional_contexts
+// are a directory inside the workspace with its own .dockerignore, one
+// outside it (the second return value) and a docker-image:// base; line 1
+// is syntax (for the // syntax= route) when not "".
+func contextsWorkspace(t *testing.T, s *stack.Stack, syntax string) (string, string) {
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	outside := writeWorkspace(t, map[string]string{"data.txt": "outside " + nonce + "\n"})
+	if syntax != "" {
+		syntax = "// syntax=" + syntax + "\n"
+	}
+	return writeWorkspace(t, map[string]string{
+		".devcontainer/devcontainer.json": syntax + `{"dockerComposeFile": "docker-compose.yml", "service": "app"}`,
+		".devcontainer/docker-compose.yml": "services:\n  app:\n    build:\n      context: ../app\n      additional_contexts:\n" +
+			"        shared: ../shared\n        outside: " + outside + "\n        base: docker-image://" + s.Ref("busybox:latest") + "\n",
+		"app/Dockerfile":        "FROM base\nCOPY --from=shared lib/ /lib/\nCOPY --from=outside data.txt /data.txt\nCOPY main.txt /main.txt\n",
+		"app/main.txt":          "main " + nonce + "\n",
+		"shared/.dockerignore":  "lib/secret.txt\n",
+		"shared/lib/a.sh":       "echo " + nonce + "\n",
+		"shared/lib/secret.txt": "secret\n",
+		"shared/not-copied.txt": "x\n",
+	}), outside
+}
+
+// buildxContexts builds ws's service Dockerfile with plain `docker buildx
+// build --build-context` (what Compose would pass) and returns its files.
+func buildxContexts(t *testing.T, s *stack.Stack, env []string, ws, outside, tag string) map[string]string {
+	ref := s.Ref("e2e/compose-contexts:" + tag)
+	run(t, ws, env, "docker", "buildx", "build", "-f", "app/Dockerfile", "--build-context", "shared=shared", "--build-context", "outside="+outside,
+		"--build-context", "base=docker-image://"+s.Ref("busybox:latest"), "--provenance=false", "--push", "-t", ref, "--progress", "plain", "app")
+	want := imageFiles(t, ref)
+	if want["/lib/a.sh"] == "" || want["/data.txt"] == "" || want["/main.txt"] == "" || want["/bin/busybox"] == "" {
+		t.Fatalf("the reference build lacks files: %v", keys(want))
+	}
+	if _, ok := want["/lib/secret.txt"]; ok {
+		t.Fatal("the reference build ignored shared/.dockerignore")
+	}
+	return want
+}
+
+// TestComposeAdditionalContexts: a service's additional_contexts (a
+// directory inside the workspace with its own .dockerignore, one outside
+// it, a docker-image:// base) build on the plugin route the same files as
+// plain `docker buildx build --build-context` of the service's Dockerfile.
+func TestComposeAdditionalContexts(t *testing.T) {
+	s := stacktest.Get(t)
+	env, _ := dockerEnv(t, s)
+	ws, outside := contextsWorkspace(t, s, "")
+	out, _ := devcache(t, ws, s.BuildkitAddr, nil, "push", "--cache-repo", s.Ref("e2e/compose-contexts"), "--progress", "quiet")
+	m := refRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push printed no digest reference:\n%s", out)
+	}
+	want := buildxContexts(t, s, env, ws, outside, "buildx")
+	if got := imageFiles(t, m[1]); !maps.Equal(got, want) {
+		t.Errorf("plugin route: files differ from docker buildx build --build-context:\ngot  %v\nwant %v", keys(got), keys(want))
+	}
+}
+
+// TestComposeAdditionalContextsThroughBuildx: the same on the // syntax=
+// route (the frontend image through docker buildx build, the outside
+// directory passed with --build-context); without it the error names the
+// entry and the flag.
+func TestComposeAdditionalContextsThroughBuildx(t *testing.T) {
+	s := stacktest.Get(t)
+	env, _ := dockerEnv(t, s)
+	ws, outside := contextsWorkspace(t, s, frontendImage(t, s))
+	ref := s.Ref("e2e/compose-contexts:syntax")
+	run(t, ws, env, "docker", "buildx", "build", "-f", ".devcontainer/devcontainer.json", "--build-context", "outside="+outside,
+		"--provenance=false", "--push", "-t", ref, "--progress", "plain", ".")
+	want := buildxContexts(t, s, env, ws, outside, "buildx-syntax")
+	if got := imageFiles(t, ref); !maps.Equal(got, want) {
+		t.Errorf("// syntax= route: files differ from docker buildx build --build-context:\ngot  %v\nwant %v", keys(got), keys(want))
+	}
+	_, errOut, err := runErr(ws, env, "docker", "buildx", "build", "-f", ".devcontainer/devcontainer.json", "--progress", "plain", ".")
+	if err == nil || !strings.Contains(errOut, "additional_contexts.outside: "+filepath.ToSlash(outside)) || !strings.Contains(errOut, "--build-context outside=") {
+		t.Errorf("// syntax= route without --build-context outside: err %v\n%s", err, lastLines(errOut, 20))
+	}
+}
+
+func keys(m map[string]string) []string {
+	out := slices.Collect(maps.Keys(m))
+	slices.Sort(out)
+	return out
+}
+
+// TestComposeExample runs the README's Compose commands (push, then
+// probe) on examples/compose, which hack/demo pushes and probes, with the
+// stack's registry in DEVCACHE_REGISTRY as hack/demo sets it.
+func TestComposeExample(t *testing.T) {
+	s := stacktest.Get(t)
+	ws := t.TempDir()
+	src := filepath.Join(moduleRoot(t), "examples", "compose")
+	env := []string{"APP_ENV=from-shell", "DEVCACHE_REGISTRY=" + strings.TrimSuffix(s.Ref("x"), "/x")}
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(ws, rel)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := s.Ref("examples/compose-cache")
+	out, _ := devcache(t, ws, s.BuildkitAddr, env, "push", "--cache-repo", repo, "--progress", "quiet")
+	m := refRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push printed no digest reference:\n%s", out)
+	}
+	if got, errOut, code := probeExit(t, ws, repo, env); code != 0 || got != "DEVCACHE_CACHED_IMAGE="+m[1]+"\n" {
+		t.Fatalf("probe: exit %d, %q\n%s", code, got, errOut)
+	}
+	files := imageFiles(t, m[1])
+	if files["/app/env"] != "development\n" || files["/app/run.sh"] == "" || !strings.Contains(files["/usr/local/bin/hello"], "Hello from a Compose service") {
+		t.Errorf("image: /app/env %q, /app/run.sh %q, hello %q", files["/app/env"], files["/app/run.sh"], files["/usr/local/bin/hello"])
 	}
 }

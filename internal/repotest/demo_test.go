@@ -15,7 +15,8 @@ import (
 
 // TestReadmeDemo runs the README's first command, hack/demo, the way a user
 // does on a machine of this kind: it must set up the stack, build, push and
-// probe the example, and end by printing the pushed image reference. It
+// probe the example and the Compose example, and end by printing the pushed
+// image reference. It
 // runs under CI=true (or DEVCACHE_TEST_DEMO=1): it takes a minute or two
 // and needs root.
 //
@@ -59,6 +60,11 @@ func TestReadmeDemo(t *testing.T) {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("hack/demo's output lacks %q", want)
 		}
+	}
+	// The Compose example (README, "Docker Compose configs"): pushed, then
+	// a probe hit.
+	if !regexp.MustCompile(`(?s)examples/compose: docker devcache probe.*\nDEVCACHE_CACHED_IMAGE=127\.0\.0\.1:5000/examples/compose-cache@sha256:[0-9a-f]{64}\n`).MatchString(stderr.String()) {
+		t.Errorf("hack/demo did not probe the pushed Compose example:\n%s", tail(stderr.String(), 20))
 	}
 }
 

@@ -142,18 +142,19 @@ func solveOpt(req Request) (*client.SolveOpt, *policy.Policy, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	locals := map[string]fsutil.FS{"context": contextFS, "dockerfile": configFS}
+	if err := contextLocals(req, locals, attrs); err != nil {
+		return nil, nil, err
+	}
 	return &client.SolveOpt{
 		Exports:       req.Exports,
 		FrontendAttrs: attrs,
-		LocalMounts: map[string]fsutil.FS{
-			"context":    contextFS,
-			"dockerfile": configFS,
-		},
-		CacheImports: req.CacheImports,
-		OCIStores:    ociStores,
-		SourcePolicy: solvePolicy(req.Plans, allow),
-		CacheExports: req.CacheExports,
-		Session:      []session.Attachable{sessionAuth(req.Credentials)},
+		LocalMounts:   locals,
+		CacheImports:  req.CacheImports,
+		OCIStores:     ociStores,
+		SourcePolicy:  solvePolicy(req.Plans, allow),
+		CacheExports:  req.CacheExports,
+		Session:       []session.Attachable{sessionAuth(req.Credentials)},
 	}, allow, nil
 }
 
@@ -226,4 +227,33 @@ func PlansFor(plans []*plan.Plan, ps []string) []*plan.Plan {
 		}
 	}
 	return out
+}
+
+// contextLocals attaches the directory contexts of the Plans (a Compose
+// build's additional_contexts) to the session and names them to the
+// frontend, as buildx does for --build-context NAME=DIR.
+func contextLocals(req Request, locals map[string]fsutil.FS, attrs map[string]string) error {
+	for _, p := range req.Plans {
+		df := p.Base.Dockerfile
+		if df == nil {
+			continue
+		}
+		for _, c := range df.Contexts {
+			local := frontend.ContextLocalPrefix + c.Name
+			if c.Path == "" || locals[local] != nil {
+				continue
+			}
+			dir := filepath.FromSlash(c.Path)
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(req.ContextDir, dir)
+			}
+			fs, err := fsutil.NewFS(dir)
+			if err != nil {
+				return fmt.Errorf("additional_contexts.%s: open %s: %w", c.Name, dir, err)
+			}
+			locals[local] = fs
+			attrs["context:"+c.Name] = "local:" + local
+		}
+	}
+	return nil
 }

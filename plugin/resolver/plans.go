@@ -119,7 +119,7 @@ func loadConfig(ws *Workspace, pol *policy.Policy) (*devcontainer.Config, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckDockerfileSources(pol, cfg); err != nil {
+	if err := CheckDockerfileSources(pol, ws.Folder, cfg); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -23,13 +23,13 @@ import (
 //
 // A Compose service's `build` is checked the same way; its `image` is
 // checked when it is resolved, like an image config's.
-func CheckDockerfileSources(p *policy.Policy, cfg *devcontainer.Config) error {
+func CheckDockerfileSources(p *policy.Policy, ws string, cfg *devcontainer.Config) error {
 	if p.Empty() || cfg == nil {
 		return nil
 	}
 	b := cfg.Build
 	if cfg.Kind == devcontainer.KindCompose && cfg.Compose != nil {
-		b = composeBuild(cfg.Compose)
+		b = composeBuild(ws, cfg.Compose)
 	}
 	if b == nil || (cfg.Kind != devcontainer.KindDockerfile && cfg.Kind != devcontainer.KindCompose) {
 		return nil
@@ -48,8 +48,13 @@ func CheckDockerfileSources(p *policy.Policy, cfg *devcontainer.Config) error {
 
 // composeBuild is the Compose service's build, nil when it has none or the
 // project does not load (the Plan reports that, with the config's context).
-func composeBuild(c *devcontainer.Compose) *devcontainer.Build {
-	svc, err := compose.Load(context.Background(), compose.Options{Files: c.Files, Service: c.Service, Environ: os.Environ()})
+// ws is the workspace folder.
+func composeBuild(ws string, c *devcontainer.Compose) *devcontainer.Build {
+	files, envFile, err := compose.Files(filepath.ToSlash(ws), c, os.Environ(), nil)
+	if err != nil {
+		return nil
+	}
+	svc, err := compose.Load(context.Background(), compose.Options{Files: files, Service: c.Service, Environ: os.Environ(), EnvFile: envFile})
 	if err != nil {
 		return nil
 	}

@@ -34,7 +34,7 @@ func TestPolicyDockerfileReads(t *testing.T) {
 			if !strings.Contains(c.dockerfile, " AS dev") {
 				cfg.Build.Target = ""
 			}
-			err := CheckDockerfileSources(p, cfg)
+			err := CheckDockerfileSources(p, "", cfg)
 			if err == nil || !strings.Contains(err.Error(), "registry.test/evil/") || !strings.Contains(err.Error(), c.refused) {
 				t.Errorf("err = %v, want the evil image refused at %q", err, c.refused)
 			}
@@ -42,7 +42,7 @@ func TestPolicyDockerfileReads(t *testing.T) {
 	}
 	ok := filepath.Join(t.TempDir(), "Dockerfile")
 	os.WriteFile(ok, []byte("FROM registry.test/approved/base:1 AS b\nFROM scratch\nCOPY --from=b / /\nRUN --mount=type=cache,target=/c true\n"), 0o644)
-	if err := CheckDockerfileSources(p, &devcontainer.Config{Kind: devcontainer.KindDockerfile, Build: &devcontainer.Build{Path: filepath.ToSlash(ok)}}); err != nil {
+	if err := CheckDockerfileSources(p, "", &devcontainer.Config{Kind: devcontainer.KindDockerfile, Build: &devcontainer.Build{Path: filepath.ToSlash(ok)}}); err != nil {
 		t.Errorf("allowed Dockerfile: %v", err)
 	}
 }
