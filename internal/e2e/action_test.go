@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,16 +21,19 @@ import (
 )
 
 // TestActionOnComposeConfig runs the GitHub Action's own steps
-// (.github/actions/devcache/action.yml: the plugin built from this
-// checkout, then the command) on a Compose config: probe misses (exit-code
-// 1, hit=false, the step succeeds), push stores the image, probe hits with
-// the pushed image as cached-image.
+// (.github/actions/devcache/action.yml: the plugin installed from a release,
+// here this checkout's binary served as release v0.0.0-e2e on loopback,
+// then the command) on a Compose config: probe misses (exit-code 1,
+// hit=false, the step succeeds), push stores the image, probe hits with the
+// pushed image as cached-image.
 func TestActionOnComposeConfig(t *testing.T) {
 	s := stacktest.Get(t)
 	ws := composeWorkspace(t, s.Ref("busybox:latest"), fmt.Sprint(time.Now().UnixNano()))
 	repo := s.Ref("e2e/action-compose")
-	env := []string{"DOCKER_CONFIG=" + t.TempDir(), "BUILDKIT_HOST=" + s.BuildkitAddr, "XDG_CACHE_HOME=" + t.TempDir()}
-	inputs := map[string]string{"cache-repo": repo, "workspace-folder": ws}
+	const version = "v0.0.0-e2e"
+	env := []string{"DOCKER_CONFIG=" + t.TempDir(), "BUILDKIT_HOST=" + s.BuildkitAddr, "XDG_CACHE_HOME=" + t.TempDir(),
+		"DEVCACHE_RELEASE_URL=" + serveRelease(t, version), "RUNNER_TOOL_CACHE=" + t.TempDir()}
+	inputs := map[string]string{"cache-repo": repo, "workspace-folder": ws, "version": version}
 
 	inputs["command"] = "probe"
 	if out := runAction(t, env, inputs); out["hit"] != "false" || out["exit-code"] != "1" {
@@ -43,6 +51,33 @@ func TestActionOnComposeConfig(t *testing.T) {
 	if files := imageFiles(t, out["cached-image"]); files["/feature-user"] != "nobody\n" {
 		t.Errorf("cached image: /feature-user = %q", files["/feature-user"])
 	}
+}
+
+// serveRelease serves this checkout's plugin binary as release version of
+// the layout install.sh downloads (BASE/VERSION/docker-devcache_VERSION_linux_ARCH
+// and SHA256SUMS) and returns BASE.
+func serveRelease(t *testing.T, version string) string {
+	t.Helper()
+	bin, err := os.ReadFile(pluginBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, version)
+	asset := "docker-devcache_" + version + "_linux_" + runtime.GOARCH
+	sum := sha256.Sum256(bin)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, asset), bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(hex.EncodeToString(sum[:])+"  "+asset+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(root)))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // actionExpr is a ${{ … }} expression of the action.
@@ -66,8 +101,8 @@ func runAction(t *testing.T, env []string, inputs map[string]string) map[string]
 		} `yaml:"inputs"`
 		Runs struct {
 			Steps []struct {
-				Name, Uses, Shell, Run string
-				Env                    map[string]string
+				Name, Uses, Shell, Run, If string
+				Env                        map[string]string
 			} `yaml:"steps"`
 		} `yaml:"runs"`
 	}
@@ -94,7 +129,7 @@ func runAction(t *testing.T, env []string, inputs map[string]string) map[string]
 	}
 	output := filepath.Join(t.TempDir(), "github_output")
 	for _, st := range action.Runs.Steps {
-		if st.Run == "" {
+		if st.Run == "" || !stepRuns(t, st.If, eval) {
 			continue
 		}
 		if st.Shell != "bash" {
@@ -118,4 +153,27 @@ func runAction(t *testing.T, env []string, inputs map[string]string) map[string]
 		}
 	}
 	return out
+}
+
+// stepRuns evaluates a step's if: condition; the action's conditions are
+// comparisons of one input with ” (anything else fails the test, so a new
+// condition is taught here rather than ignored).
+func stepRuns(t *testing.T, cond string, eval func(string) string) bool {
+	t.Helper()
+	cond = strings.TrimSpace(cond)
+	if cond == "" {
+		return true
+	}
+	for _, op := range []string{"!=", "=="} {
+		if l, r, ok := strings.Cut(cond, op); ok && strings.TrimSpace(r) == "''" {
+			name, ok := strings.CutPrefix(strings.TrimSpace(l), "inputs.")
+			if !ok {
+				break
+			}
+			empty := eval("${{ inputs."+name+" }}") == ""
+			return empty == (op == "==")
+		}
+	}
+	t.Fatalf("action.yml: condition %q is not known to this test", cond)
+	return false
 }
