@@ -2,6 +2,7 @@ package tfprovider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cgi"
@@ -77,12 +78,37 @@ func useTofu(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Setenv("TF_CLI_CONFIG_FILE", cliConfig)
+	keepMachineCaches(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	t.Setenv("DEVCONTAINERS_OCI_AUTH", "")
 	t.Setenv("GITHUB_TOKEN", "")
 	return tofuPath
+}
+
+// keepMachineCaches pins the stack's tool cache and Go's build and module
+// caches to the machine's before HOME and XDG_CACHE_HOME are replaced, so
+// that the stack (stacktest) and its tools are not rebuilt from scratch for
+// this package.
+func keepMachineCaches(t *testing.T) {
+	t.Helper()
+	d, err := stack.CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DEVCACHE_STACK_CACHE_DIR", d)
+	out, err := exec.Command("go", "env", "-json", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	var env map[string]string
+	if err := json.Unmarshal(out, &env); err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
 }
 
 type testLog struct{}
