@@ -51,6 +51,10 @@ FROM ${FRONTEND_BUILD} AS frontend-bin
 FROM scratch AS frontend
 ARG VERSION=dev
 COPY --from=frontend-bin /out/devcache-frontend /bin/devcache-frontend
+# A temporary directory: the Compose loader stages files named by
+# `extends: {file: …}` on disk (devcontainer/compose), and scratch has no /tmp.
+WORKDIR /tmp
+WORKDIR /
 # The gateway checks requested capabilities against this label: named
 # contexts (--build-context), frontend inputs and subrequests (--call).
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
