@@ -28,15 +28,7 @@ func TestKeyFollowsDockerfileReads(t *testing.T) {
 			write(t, dfPath(ws), c.dockerfile)
 			write(t, filepath.Join(ws, "data.txt"), "one\n")
 			write(t, filepath.Join(ws, "other.txt"), "not read\n")
-			r := newResolver(t, resolve.Options{})
-			key := func() string {
-				t.Helper()
-				res, err := planFor(t, ws, r, plan.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return res.Plan.Key()
-			}
+			key := keyOf(t, ws)
 			before := key()
 			write(t, filepath.Join(ws, "data.txt"), "two\n")
 			edited := key()
@@ -85,15 +77,7 @@ func TestKeyFollowsDockerfileIgnore(t *testing.T) {
 	write(t, dfPath(ws)+".dockerignore", "other.txt\n")
 	write(t, filepath.Join(ws, "data.txt"), "one\n")
 	write(t, filepath.Join(ws, "other.txt"), "not read\n")
-	r := newResolver(t, resolve.Options{})
-	key := func() string {
-		t.Helper()
-		res, err := planFor(t, ws, r, plan.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Plan.Key()
-	}
+	key := keyOf(t, ws)
 	before := key()
 	write(t, filepath.Join(ws, "data.txt"), "two\n")
 	edited := key()
@@ -103,5 +87,19 @@ func TestKeyFollowsDockerfileIgnore(t *testing.T) {
 	write(t, filepath.Join(ws, "other.txt"), "still not read\n")
 	if key() != edited {
 		t.Error("editing other.txt, which Dockerfile.dockerignore excludes, changed the key")
+	}
+}
+
+// keyOf returns a function computing the key of the workspace ws's
+// config as it is on disk at each call.
+func keyOf(t *testing.T, ws string) func() string {
+	r := newResolver(t, resolve.Options{})
+	return func() string {
+		t.Helper()
+		res, err := planFor(t, ws, r, plan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Plan.Key()
 	}
 }
