@@ -48,13 +48,16 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 
 FROM ${FRONTEND_BUILD} AS frontend-bin
 
+# frontend-rootfs lays out the frontend image's one layer: the binary and a
+# temporary directory (the Compose loader stages files named by
+# `extends: {file: …}` on disk, devcontainer/compose; scratch has no /tmp).
+FROM build-base AS frontend-rootfs
+COPY --from=frontend-bin /out/devcache-frontend /rootfs/bin/devcache-frontend
+RUN mkdir -m 1777 /rootfs/tmp
+
 FROM scratch AS frontend
 ARG VERSION=dev
-COPY --from=frontend-bin /out/devcache-frontend /bin/devcache-frontend
-# A temporary directory: the Compose loader stages files named by
-# `extends: {file: …}` on disk (devcontainer/compose), and scratch has no /tmp.
-WORKDIR /tmp
-WORKDIR /
+COPY --from=frontend-rootfs /rootfs/ /
 # The gateway checks requested capabilities against this label: named
 # contexts (--build-context), frontend inputs and subrequests (--call).
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
