@@ -181,7 +181,7 @@ func buildArgs(vals []string) map[string]string {
 // layerCache is where build reads layers from: --cache-repo (read only)
 // and --cache-dir (read and written).
 func (opts *buildOptions) layerCache(plans []*plan.Plan) (build.LayerCache, error) {
-	lc := build.LayerCache{Scope: cache.Scope(opts.cacheScope, plans)}
+	lc := build.LayerCache{Scope: cache.Scope(opts.cacheScope, plans), Key: plan.KeyOf(plans)}
 	if opts.cacheRepo != "" {
 		repo, err := cacheRepository(opts.cacheRepo)
 		if err != nil {

@@ -402,10 +402,14 @@ func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export c
 // each other's, and also reads the scope's.
 func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export client.ExportEntry, progress string, multi bool) (string, []string, error) {
 	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
-	imports := lc.Imports()
+	scopeImports := lc.Imports()
+	lc.Key = plan.KeyOf(plans)
 	if multi {
 		lc.Scope += "@" + strings.Join(build.Platforms(plans), ",")
-		imports = append(lc.Imports(), imports...)
+	}
+	imports := lc.Imports()
+	if multi {
+		imports = append(imports, scopeImports...)
 	}
 	cacheExports, err := lc.Exports(true)
 	if err != nil {

@@ -119,9 +119,18 @@ func TestMultiNodeBuilder(t *testing.T) {
 			t.Errorf("daemon %s solved platforms %v, want only %s", addr, got, want)
 		}
 	}
-	// Each node keeps its layer cache under a tag of its own.
-	if tags := cacheTags(t, repo); len(tags) != 2 {
-		t.Errorf("layer cache tags %v, want one per node", tags)
+	// Each node keeps its layer cache under a scope tag of its own, and
+	// one per its platform's key (cache-dc-<key>).
+	var scopeTags, keyTags []string
+	for _, tag := range cacheTags(t, repo) {
+		if strings.HasPrefix(tag, "cache-dc-") {
+			keyTags = append(keyTags, tag)
+		} else {
+			scopeTags = append(scopeTags, tag)
+		}
+	}
+	if len(scopeTags) != 2 || len(keyTags) != 2 {
+		t.Errorf("layer cache tags: scope %v, key %v; want one of each per node", scopeTags, keyTags)
 	}
 	for arch, want := range map[string]string{"amd64": "x86_64", "arm64": "aarch64"} {
 		files := platformFiles(t, m[1], arch)

@@ -52,14 +52,14 @@ func TestBuildFromPushCache(t *testing.T) {
 
 // TestBuildFromPushCacheAfterEdit: a config pushed, then an edit of it
 // pushed (same scope): build --cache-repo of the first config on an empty
-// daemon should still take every install step from the registry. It does
-// not today: the scope's layer cache is one tag (cache-<scope>) that each
-// push overwrites with its own solve's layers (mode=max), so the first
-// config's b and c layers are gone from it. This is what made the
+// daemon should still take every install step from the registry. The
+// scope's layer cache is one tag (cache-<scope>) that each push overwrites
+// with its own solve's layers (mode=max), so the first config's b and c
+// layers are gone from it; push also writes the key's own layer cache
+// (cache-dc-<key>), which build --cache-repo reads first. Its lack made the
 // benchmark's "fresh builder + registry cache" figure 2.6× the reference
 // (bench/build/RESULTS.md, "Where the time goes").
 func TestBuildFromPushCacheAfterEdit(t *testing.T) {
-	t.Skip("known (issue 12): the scope's layer cache keeps the last push's layers only; remove this skip with the fix (e.g. a per-key layer cache ref that build --cache-repo also imports)")
 	s := stacktest.Get(t)
 	nonce := fmt.Sprint(time.Now().UnixNano())
 	repo := s.Ref("e2e/build-from-push-cache-edit")

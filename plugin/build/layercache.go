@@ -11,21 +11,34 @@ import (
 )
 
 // LayerCache is where a build finds (and push or a cache directory stores)
-// the layers of earlier builds of its scope: the registry ref
-// <cache-repo>:cache-<scope> and/or a local directory.
+// the layers of earlier builds of its scope: the registry refs
+// <cache-repo>:cache-dc-<key> (this key's last push, cache.KeyCacheTag)
+// and <cache-repo>:cache-<scope> (the scope's last push), and/or a local
+// directory.
 type LayerCache struct {
 	Repo  *name.Repository // the cache repository; nil without
 	Dir   string           // absolute local cache directory; "" without
 	Scope string           // cache.Scope
+	Key   string           // plan.KeyOf of the solve's plans; "" for none
+}
+
+// registryTags are the registry tags of the layer cache, the key's first.
+func (l LayerCache) registryTags() []string {
+	if l.Key == "" {
+		return []string{cache.ScopeTag(l.Scope)}
+	}
+	return []string{cache.KeyCacheTag(l.Key), cache.ScopeTag(l.Scope)}
 }
 
 // Imports are the cache sources: reading needs pull access only.
 func (l LayerCache) Imports() []client.CacheOptionsEntry {
 	var out []client.CacheOptionsEntry
 	if l.Repo != nil {
-		out = append(out, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{
-			"ref": l.Repo.Tag(cache.ScopeTag(l.Scope)).String(),
-		}})
+		for _, tag := range l.registryTags() {
+			out = append(out, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{
+				"ref": l.Repo.Tag(tag).String(),
+			}})
+		}
 	}
 	if l.Dir != "" {
 		out = append(out, client.CacheOptionsEntry{Type: "local", Attrs: map[string]string{
@@ -43,12 +56,14 @@ func (l LayerCache) Imports() []client.CacheOptionsEntry {
 func (l LayerCache) Exports(registryExport bool) ([]client.CacheOptionsEntry, error) {
 	var out []client.CacheOptionsEntry
 	if l.Repo != nil && registryExport {
-		out = append(out, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{
-			"ref":            l.Repo.Tag(cache.ScopeTag(l.Scope)).String(),
-			"mode":           "max",
-			"image-manifest": "true",
-			"oci-mediatypes": "true",
-		}})
+		for _, tag := range l.registryTags() {
+			out = append(out, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{
+				"ref":            l.Repo.Tag(tag).String(),
+				"mode":           "max",
+				"image-manifest": "true",
+				"oci-mediatypes": "true",
+			}})
+		}
 	}
 	if l.Dir != "" {
 		if err := os.MkdirAll(l.Dir, 0o755); err != nil {

@@ -53,3 +53,12 @@ func ScopeTag(scope string) string {
 	}
 	return cacheScopeTagPrefix + s
 }
+
+// KeyCacheTag is the registry tag of the layer cache of one key's build:
+// "cache-dc-<key hex>". push writes it next to the scope's (which each
+// push of the scope overwrites), so a build of an earlier config of the
+// scope still finds all its layers. Like every "cache-" tag it is no key
+// tag (IsKeyTag, KeyOfGenerationTag) and prune leaves it alone.
+func KeyCacheTag(key string) string {
+	return cacheScopeTagPrefix + TagOf(key)
+}

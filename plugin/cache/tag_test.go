@@ -81,3 +81,26 @@ func TestSelectExpiredGenerations(t *testing.T) {
 		t.Errorf("deleted %v, want the old generation %v", got, want)
 	}
 }
+
+// TestKeyCacheTag: a key's layer-cache tag is a "cache-" tag like the
+// scope's, never read as a pointer or generation tag (so probe and prune
+// leave it alone).
+func TestKeyCacheTag(t *testing.T) {
+	key := "sha256:" + strings.Repeat("ab", 32)
+	tag := KeyCacheTag(key)
+	if want := "cache-dc-" + strings.Repeat("ab", 32); tag != want {
+		t.Fatalf("KeyCacheTag = %q, want %q", tag, want)
+	}
+	if IsKeyTag(tag) {
+		t.Errorf("IsKeyTag(%q) = true", tag)
+	}
+	if _, ok := KeyOfTag(tag); ok {
+		t.Errorf("KeyOfTag(%q) ok", tag)
+	}
+	if _, _, ok := KeyOfGenerationTag(tag); ok {
+		t.Errorf("KeyOfGenerationTag(%q) ok", tag)
+	}
+	if !strings.HasPrefix(tag, cacheScopeTagPrefix) || tag == ScopeTag(key) {
+		t.Errorf("%q is not a cache- tag of its own", tag)
+	}
+}
