@@ -221,10 +221,51 @@ func (p *pushRun) readBuildTime(ctx context.Context, desc *remote.Descriptor) {
 // and records the build info; it returns what the key tag holds. The key
 // tag is written only after the whole image is in the registry (read back
 // by digest, every blob present); the build info and the layer cache may
-// fail with a warning but cannot harm the entry.
+// fail with a warning but cannot harm the entry. The registry layer cache
+// is exported while the key tag's claim settles (see built.exportCache).
 func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error) {
 	start := time.Now()
-	dgst, cacheErrs, err := p.build(ctx)
+	b, err := p.buildWithRetries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	duration := time.Since(start)
+	p.res.BuildSeconds = duration.Seconds()
+	// The registry steps after the build are bounded by --timeout.
+	ctx, cancel := withTimeout(ctx, p.opts.reg.timeout)
+	defer cancel()
+	cacheCtx, stopCache := context.WithCancel(ctx)
+	laterErrs := make(chan []string, 1)
+	go func() { laterErrs <- b.exportCache(cacheCtx) }()
+	final, err := p.verifyAndClaim(ctx, b.digest)
+	if err != nil {
+		stopCache()
+		<-laterErrs
+		return nil, err
+	}
+	cacheErrs := append(b.cacheErrs, <-laterErrs...)
+	stopCache()
+	if p.res.Stored {
+		if err := cache.WriteBuildInfo(ctx, p.ro.Registry, p.repo, final, cache.BuildInfo{
+			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
+		}); err != nil {
+			p.warn("%v; the entry is stored, only its build time is unknown (probe --max-age then reads the image's created time)", err)
+		}
+	}
+	for _, e := range cacheErrs {
+		to := p.repo.Tag(cache.ScopeTag(p.res.Scope)).String()
+		if p.cacheDir != "" {
+			to += " and --cache-dir " + p.cacheDir
+		}
+		p.warn("the layer cache export to %s failed; the entry is stored, but a later edit may rebuild more than it changed: %s", to, e)
+	}
+	return final, nil
+}
+
+// buildWithRetries builds and pushes the image by digest, solving again
+// after a push that raced another or met a transient registry failure.
+func (p *pushRun) buildWithRetries(ctx context.Context) (*built, error) {
+	b, err := p.build(ctx)
 	if err != nil && p.cacheDir != "" && strings.Contains(err.Error(), p.cacheDir) {
 		// BuildKit's client writes the local layer cache itself: its
 		// failure (a full disk) fails the solve, after the image's push
@@ -250,35 +291,9 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 		default:
 			return nil, err
 		}
-		dgst, cacheErrs, err = p.build(ctx)
+		b, err = p.build(ctx)
 	}
-	if err != nil {
-		return nil, err
-	}
-	duration := time.Since(start)
-	p.res.BuildSeconds = duration.Seconds()
-	// The registry steps after the build are bounded by --timeout.
-	ctx, cancel := withTimeout(ctx, p.opts.reg.timeout)
-	defer cancel()
-	final, err := p.verifyAndClaim(ctx, dgst)
-	if err != nil {
-		return nil, err
-	}
-	if p.res.Stored {
-		if err := cache.WriteBuildInfo(ctx, p.ro.Registry, p.repo, final, cache.BuildInfo{
-			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
-		}); err != nil {
-			p.warn("%v; the entry is stored, only its build time is unknown (probe --max-age then reads the image's created time)", err)
-		}
-	}
-	for _, e := range cacheErrs {
-		to := p.repo.Tag(cache.ScopeTag(p.res.Scope)).String()
-		if p.cacheDir != "" {
-			to += " and --cache-dir " + p.cacheDir
-		}
-		p.warn("the layer cache export to %s failed; the entry is stored, but a later edit may rebuild more than it changed: %s", to, e)
-	}
-	return final, nil
+	return b, err
 }
 
 // verifyAndClaim reads the pushed image back by digest, checks every blob
@@ -341,22 +356,60 @@ func (p *pushRun) store(ctx context.Context, built *remote.Descriptor) (*remote.
 	return final, true, cache.PointPlatforms(ctx, reg, p.repo, cache.PlatformKeys(p.plans), final, previous)
 }
 
-// build runs the keyed build with the scope's layer cache and returns the
-// digest of the image it pushed and the layer cache exports' errors
-// (which do not fail the solve). A builder whose nodes declare different
-// platforms builds each platform on its node (one solve per node, in
-// parallel) and the nodes' indexes are merged into one.
-func (p *pushRun) build(ctx context.Context) (string, []string, error) {
+// built is a pushed image: its digest, the layer cache exports' errors
+// so far, and the export still to run.
+type built struct {
+	digest    string
+	cacheErrs []string
+	// exportCache runs the registry layer cache export left out of the
+	// image's solve (nothing when there is none) and releases the builder;
+	// it returns the export's errors. It must be called once.
+	exportCache func(context.Context) []string
+}
+
+// build runs the keyed build with the scope's layer cache and pushes the
+// image by digest. A builder whose nodes declare different platforms
+// builds each platform on its node (one solve per node, in parallel,
+// exporting the layer cache too) and the nodes' indexes are merged into
+// one. On one node the registry layer cache export is left to a second
+// solve (every step cached by then) that the caller runs while it claims
+// the key tag: the image does not wait for its layer cache.
+func (p *pushRun) build(ctx context.Context) (*built, error) {
 	parts, _, err := builder.ConnectPlatforms(ctx, p.root.builderOptions(true), build.Platforms(p.plans))
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	defer builder.Close(parts)
 	export := keyedExport(p.repo, p.plans, p.res)
-	if len(parts) == 1 {
-		return p.solve(ctx, parts[0].Client, p.plans, export, p.root.progress, false)
+	nothing := func(context.Context) []string { builder.Close(parts); return nil }
+	if len(parts) > 1 {
+		dgst, errs, err := p.buildParts(ctx, parts, export)
+		builder.Close(parts)
+		if err != nil {
+			return nil, err
+		}
+		return &built{digest: dgst, cacheErrs: errs, exportCache: func(context.Context) []string { return nil }}, nil
 	}
-	return p.buildParts(ctx, parts, export)
+	c := parts[0].Client
+	// A stale entry's rebuild ignores the builder's cache; a second solve
+	// would not export the layers it built.
+	later := p.stale == nil
+	dgst, errs, err := p.solve(ctx, c, p.plans, &export, p.root.progress, false, later)
+	if err != nil {
+		builder.Close(parts)
+		return nil, err
+	}
+	if !later {
+		return &built{digest: dgst, cacheErrs: errs, exportCache: nothing}, nil
+	}
+	exportCache := func(ctx context.Context) []string {
+		defer builder.Close(parts)
+		_, errs, err := p.solve(ctx, c, p.plans, nil, p.root.progress, false, false)
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		return errs
+	}
+	return &built{digest: dgst, cacheErrs: errs, exportCache: exportCache}, nil
 }
 
 // buildParts builds each node's platforms, pushes its index by digest, and
@@ -382,7 +435,7 @@ func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export c
 	for i, part := range parts {
 		eg.Go(func() error {
 			var err error
-			digests[i], cacheErrs[i], err = p.solve(ectx, part.Client, build.PlansFor(p.plans, part.Platforms), partExport, progress, true)
+			digests[i], cacheErrs[i], err = p.solve(ectx, part.Client, build.PlansFor(p.plans, part.Platforms), &partExport, progress, true, false)
 			if err != nil {
 				return fmt.Errorf("building %s on node %q: %w", strings.Join(part.Platforms, ","), part.Node, err)
 			}
@@ -396,11 +449,15 @@ func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export c
 	return dgst, slices.Concat(cacheErrs...), err
 }
 
-// solve runs one keyed solve of plans on c and returns the pushed digest.
-// A node's share of a multi-node build (multi) keeps its layer cache
-// under a scope of its own (scope@platforms), so the nodes do not overwrite
-// each other's, and also reads the scope's.
-func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export client.ExportEntry, progress string, multi bool) (string, []string, error) {
+// solve runs one keyed solve of plans on c and returns the pushed digest
+// and the failed layer cache exports. With export nil it is the registry
+// layer cache export alone, of a solve that already ran (no image, no
+// imports: every step is in the builder's cache); with laterCache the
+// image's solve leaves that export out. A node's share of a multi-node
+// build (multi) keeps its layer cache under a scope of its own
+// (scope@platforms), so the nodes do not overwrite each other's, and
+// also reads the scope's.
+func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export *client.ExportEntry, progress string, multi, laterCache bool) (string, []string, error) {
 	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
 	scopeImports := lc.Imports()
 	lc.Key = plan.KeyOf(plans)
@@ -415,6 +472,15 @@ func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Pla
 	if err != nil {
 		return "", nil, fmt.Errorf("--cache-dir: %w", err)
 	}
+	var exports []client.ExportEntry
+	switch {
+	case export == nil:
+		imports, cacheExports = nil, build.RegistryCaches(cacheExports, true)
+	case laterCache:
+		exports, cacheExports = []client.ExportEntry{*export}, build.RegistryCaches(cacheExports, false)
+	default:
+		exports = []client.ExportEntry{*export}
+	}
 	// A rebuild of a stale entry runs every step again; its layers still
 	// refresh the scope's layer cache.
 	if p.stale != nil {
@@ -426,7 +492,7 @@ func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Pla
 		Plans:         plans,
 		Allow:         p.ro.Policy.Attr(),
 		Warm:          p.ro.Warm,
-		Exports:       []client.ExportEntry{export},
+		Exports:       exports,
 		CacheImports:  imports,
 		NoCache:       p.stale != nil,
 		CacheExports:  cacheExports,

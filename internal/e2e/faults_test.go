@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/devcache/devcache/internal/disktest"
 	"github.com/devcache/devcache/internal/registrytest"
 	"github.com/devcache/devcache/internal/stack"
@@ -95,9 +98,10 @@ func TestPushFaults(t *testing.T) {
 }
 
 // TestPushKilled: a push killed with SIGKILL during the build, during the
-// image's upload, after the image but before its key tag, and during the
-// layer cache export leaves a miss (never a key tag on an incomplete
-// image), and the next push completes, reusing what was uploaded.
+// image's upload and after the image but before its key tag leaves a
+// miss, and during the layer cache export a miss or a hit on the complete
+// image (never a key tag on an incomplete image); the next push
+// completes, reusing what was uploaded.
 func TestPushKilled(t *testing.T) {
 	s := stacktest.Get(t)
 	p := registrytest.StartFaults(t, s.Registry)
@@ -112,8 +116,8 @@ func TestPushKilled(t *testing.T) {
 		{name: "during build", third: "sleep 8", marker: "RUN sleep 8"},
 		{name: "during image upload", third: "echo three > /three", hold: registrytest.Fault{Method: "PUT", Path: blobUploadPath, Hang: true}},
 		{name: "before key tag", third: "echo three > /three", hold: registrytest.Fault{Method: "PUT", Path: keyTagPath, Hang: true}},
-		// BuildKit exports the cache while it finishes the image's push:
-		// the push has not written the key tag yet.
+		// The registry layer cache is exported while the key tag's
+		// claim settles: the tag may be written, on the complete image.
 		{name: "during cache export", third: "echo three > /three", hold: registrytest.Fault{Method: "PUT", Path: cacheExportPath, Hang: true}},
 	} {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
@@ -143,9 +147,9 @@ func TestPushKilled(t *testing.T) {
 			}
 			p.Release()
 			firstUploads := p.Count("PUT", blobUploadPath)
-			// probeState accepts a hit on a complete image; at these
-			// points the key tag is not written yet: a miss.
-			if got := probeState(t, ws, s.BuildkitAddr, repo); got != 1 {
+			// probeState accepts a hit on a complete image only; before
+			// the cache export the key tag is not written yet: a miss.
+			if got := probeState(t, ws, s.BuildkitAddr, repo); got != 1 && c.name != "during cache export" {
 				t.Errorf("probe exit %d after the kill; want a miss", got)
 			}
 			p.Requests()
@@ -247,5 +251,58 @@ func TestPushCacheDirDiskFull(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(cacheDir, "index.json")); err != nil || !json.Valid(b) {
 		t.Errorf("the layer cache index after the push with space: %q (%v)", b, err)
+	}
+}
+
+// TestPushClaimsBeforeLayerCache: the key tag does not wait for the
+// registry layer cache. With the cache export's manifest PUT held, the
+// entry becomes a hit on its complete image while the push still runs;
+// released, the push ends without a warning and the layer caches exist.
+func TestPushClaimsBeforeLayerCache(t *testing.T) {
+	s := stacktest.Get(t)
+	p := registrytest.StartFaults(t, s.Registry)
+	repo := p.Host + "/e2e/claim-first"
+	ws := pushWorkspace(t, s.Ref("busybox:latest"), fmt.Sprint(time.Now().UnixNano()), "echo three > /three")
+	rule := p.Add(registrytest.Fault{Method: "PUT", Path: cacheExportPath, Hang: true})
+	k := startPush(t, ws, s.BuildkitAddr, "--cache-repo", repo, "--format", "json")
+	deadline := time.Now().Add(3 * time.Minute)
+	for rule.Hits() == 0 || probeState(t, ws, s.BuildkitAddr, repo) != 0 {
+		select {
+		case err := <-k.done:
+			t.Fatalf("the push ended (%v) before its key tag was a hit while the layer cache was held:\n%s", err, lastLines(k.output(), 30))
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no hit within 3 minutes while the layer cache export was held (held %d requests):\n%s", rule.Hits(), lastLines(k.output(), 30))
+		}
+	}
+	p.Clear()
+	p.Release()
+	select {
+	case err := <-k.done:
+		if err != nil {
+			t.Fatalf("push: %v\n%s", err, lastLines(k.output(), 30))
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the push did not end within 3 minutes of the release:\n%s", lastLines(k.output(), 30))
+	}
+	if out := k.output(); strings.Contains(out, "warning:") {
+		t.Errorf("push warned:\n%s", lastLines(out, 30))
+	}
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := remote.List(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scopeCache, keyCache bool
+	for _, tag := range tags {
+		keyCache = keyCache || strings.HasPrefix(tag, "cache-dc-")
+		scopeCache = scopeCache || strings.HasPrefix(tag, "cache-") && !strings.HasPrefix(tag, "cache-dc-")
+	}
+	if !scopeCache || !keyCache {
+		t.Errorf("layer caches missing after the push (scope's %v, key's %v): tags %q", scopeCache, keyCache, tags)
 	}
 }

@@ -84,3 +84,15 @@ func (l LayerCache) Exports(registryExport bool) ([]client.CacheOptionsEntry, er
 	}
 	return out, nil
 }
+
+// RegistryCaches are the registry layer caches of exports (registry true)
+// or the others (false): push exports the registry's after the image.
+func RegistryCaches(exports []client.CacheOptionsEntry, registry bool) []client.CacheOptionsEntry {
+	var out []client.CacheOptionsEntry
+	for _, e := range exports {
+		if (e.Type == "registry") == registry {
+			out = append(out, e)
+		}
+	}
+	return out
+}
