@@ -251,8 +251,8 @@ func headTags(ctx context.Context, reg *registry.Client, repo name.Repository, t
 // then the tag where the registry keeps tags apart; a layer cache has no
 // referrers, so that part finds nothing). With SharedWith only the tag is
 // deleted; a registry that deletes manifests only by digest refuses that
-// (400 or 405, as the OCI distribution spec allows: distribution 2.8,
-// Harbor), and the tag stays: false.
+// (400 or 405, as the OCI distribution spec allows; distribution 2.8
+// answers 400 DIGEST_INVALID), and the tag stays: false.
 func DeleteKeyCache(ctx context.Context, reg *registry.Client, repo name.Repository, kc KeyCache, done map[string]bool) (bool, error) {
 	if kc.SharedWith == "" {
 		return true, DeleteEntry(ctx, reg, repo, &Entry{Tag: kc.Tag, Digest: kc.Digest}, done)
