@@ -15,7 +15,6 @@ import (
 	"github.com/devcache/devcache/plugin/registry"
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -178,28 +177,22 @@ func TestPruneBuildInfo(t *testing.T) {
 }
 
 // pushLayerCache writes a stand-in layer cache (what push's cache export
-// writes) at each of repo's tags, one manifest for all, and returns its
-// digest.
+// writes) at the first of repo's tags and tags it with the others, and
+// returns its digest.
 func pushLayerCache(t *testing.T, repo string, tags ...string) string {
 	t.Helper()
-	img, err := random.Image(64, 1)
+	d := pushEntry(t, repo, tags[0], time.Unix(0, 0), nil)
+	r, _ := name.NewRepository(repo)
+	desc, err := remote.Get(r.Digest(d))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tag := range tags {
-		ref, err := name.ParseReference(repo + ":" + tag)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(ref, img); err != nil {
+	for _, tag := range tags[1:] {
+		if err := remote.Tag(r.Tag(tag), desc); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
+	return d
 }
 
 // TestPruneKeyCaches: with the entries of a key, prune deletes its layer
