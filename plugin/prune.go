@@ -33,11 +33,25 @@ type prunedEntry struct {
 	Created time.Time `json:"created,omitzero"`
 }
 
+// prunedLayerCache is a deleted key's layer cache (cache-dc-<key>) in
+// prune's report.
+type prunedLayerCache struct {
+	Ref    string `json:"ref"`
+	Digest string `json:"digest"`
+	// SharedWith is a kept tag naming the same manifest: only the tag goes.
+	SharedWith string `json:"sharedWith,omitempty"`
+	// Deleted says the tag is gone (in a dry run: that prune tries);
+	// false when the registry deletes a shared manifest's tags only with
+	// the manifest, so the tag stays.
+	Deleted bool `json:"deleted"`
+}
+
 // pruneReport is prune's JSON output.
 type pruneReport struct {
-	DryRun  bool          `json:"dryRun"`
-	Deleted []prunedEntry `json:"deleted"`
-	Kept    []prunedEntry `json:"kept"`
+	DryRun      bool               `json:"dryRun"`
+	Deleted     []prunedEntry      `json:"deleted"`
+	Kept        []prunedEntry      `json:"kept"`
+	LayerCaches []prunedLayerCache `json:"layerCaches"`
 }
 
 // newPruneCommand is `docker devcache prune`.
@@ -53,7 +67,11 @@ scope push recorded) the newest --keep images are kept whatever their age
 (the tags of one digest, such as a pointer and the generation it names, are
 one image): by default the newest entry of every scope survives, and only
 --keep 0 deletes it. Older generations that push --max-age replaced go once
-expired. Other tags of the repository are never touched.
+expired. Once no kept entry has a key, its layer cache cache-dc-<key>
+goes too: by digest, or, when a kept tag (such as the scope's layer cache
+cache-<scope>) names the same manifest, only the tag, on registries that
+delete a tag alone (else it stays, and prune says so). Other tags of the
+repository are never touched.
 
 An entry's age is its manifest's org.opencontainers.image.created annotation,
 else that of the build-info artifact push records beside it, else its image
@@ -110,12 +128,19 @@ func runPrune(cmd *cobra.Command, root *rootOptions, o *pruneOptions) error {
 		return err
 	}
 	del, keep := cache.SelectExpired(entries, time.Now(), o.olderThan, o.keep)
-	rep := &pruneReport{DryRun: o.dryRun, Deleted: []prunedEntry{}, Kept: []prunedEntry{}}
+	layerCaches, err := cache.ExpiredKeyCaches(ctx, reg, repo, del, keep)
+	if err != nil {
+		return err
+	}
+	rep := &pruneReport{DryRun: o.dryRun, Deleted: []prunedEntry{}, Kept: []prunedEntry{}, LayerCaches: []prunedLayerCache{}}
 	for _, e := range keep {
 		rep.Kept = append(rep.Kept, reportEntry(repo, e))
 	}
 	out := cmd.OutOrStdout()
 	if err := deleteEntries(ctx, out, root.format, reg, repo, del, rep); err != nil {
+		return err
+	}
+	if err := deleteLayerCaches(ctx, out, root.format, reg, repo, layerCaches, rep); err != nil {
 		return err
 	}
 	if root.format == "json" {
@@ -148,6 +173,46 @@ func deleteEntries(ctx context.Context, out io.Writer, format string, reg *regis
 		}
 	}
 	return nil
+}
+
+// deleteLayerCaches deletes the layer caches of the deleted keys (unless
+// a dry run), reporting each in rep and, in text format, on out.
+func deleteLayerCaches(ctx context.Context, out io.Writer, format string, reg *registry.Client, repo name.Repository, kcs []cache.KeyCache, rep *pruneReport) error {
+	done := map[string]bool{}
+	for _, kc := range kcs {
+		pl := prunedLayerCache{Ref: repo.Tag(kc.Tag).String(), Digest: kc.Digest.String(), Deleted: true}
+		if kc.SharedWith != "" {
+			pl.SharedWith = repo.Tag(kc.SharedWith).String()
+		}
+		if !rep.DryRun {
+			var err error
+			if pl.Deleted, err = cache.DeleteKeyCache(ctx, reg, repo, kc, done); err != nil {
+				return deleteError(repo, prunedEntry{Ref: pl.Ref, Digest: pl.Digest}, err, rep.Deleted)
+			}
+		}
+		rep.LayerCaches = append(rep.LayerCaches, pl)
+		if format != "json" {
+			fmt.Fprintln(out, layerCacheLine(pl, rep.DryRun))
+		}
+	}
+	return nil
+}
+
+// layerCacheLine is prune's text line for a key's layer cache.
+func layerCacheLine(pl prunedLayerCache, dryRun bool) string {
+	verb := "deleted"
+	if dryRun {
+		verb = "would delete"
+	}
+	switch {
+	case pl.SharedWith == "":
+		return fmt.Sprintf("%s layer cache %s (%s)", verb, pl.Ref, pl.Digest)
+	case dryRun:
+		return fmt.Sprintf("would delete tag %s (%s; the manifest stays for %s; the tag too where the registry deletes tags only with their manifest)", pl.Ref, pl.Digest, pl.SharedWith)
+	case pl.Deleted:
+		return fmt.Sprintf("deleted tag %s (%s; the manifest stays for %s)", pl.Ref, pl.Digest, pl.SharedWith)
+	}
+	return fmt.Sprintf("kept layer cache %s (%s): %s names the same manifest and the registry deletes tags only with their manifest", pl.Ref, pl.Digest, pl.SharedWith)
 }
 
 func reportEntry(repo name.Repository, e *cache.Entry) prunedEntry {

@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +173,92 @@ func TestPruneBuildInfo(t *testing.T) {
 	}
 	if !tagExists(t, repo+":"+young) {
 		t.Error("young entry deleted")
+	}
+}
+
+// pushLayerCache writes a stand-in layer cache (what push's cache export
+// writes) at the first of repo's tags and tags it with the others, and
+// returns its digest.
+func pushLayerCache(t *testing.T, repo string, tags ...string) string {
+	t.Helper()
+	d := pushEntry(t, repo, tags[0], time.Unix(0, 0), nil)
+	r, _ := name.NewRepository(repo)
+	desc, err := remote.Get(r.Digest(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range tags[1:] {
+		if err := remote.Tag(r.Tag(tag), desc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// TestPruneKeyCaches: with the entries of a key, prune deletes its layer
+// cache cache-dc-<key> (--dry-run only says so); where a kept tag (the
+// scope's layer cache, a kept key's) names the same manifest, only the tag
+// goes and that manifest stays; a key with a kept entry keeps its layer
+// cache though an older generation goes.
+func TestPruneKeyCaches(t *testing.T) {
+	isolate(t)
+	host := startTestRegistry(t, nil)
+	repo := host + "/cache"
+	now := time.Now()
+	entry := func(tag, scope string, age time.Duration) {
+		pushEntry(t, repo, tag, time.Unix(0, 0), map[string]string{cache.AnnotationScope: scope, cache.AnnotationCreated: now.Add(-age).UTC().Format(time.RFC3339)})
+	}
+	key := func(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
+	ref := func(tag string) string { return repo + ":" + tag }
+	entry(fakeKeyTag('a'), "s", time.Hour)                        // kept: the newest of s
+	entry(fakeKeyTag('b'), "s", 50*time.Hour)                     // goes; layer cache = the scope's
+	entry(fakeKeyTag('c'), "s", 60*time.Hour)                     // goes; a layer cache of its own
+	entry(fakeKeyTag('d'), "s", 70*time.Hour)                     // goes; layer cache = key a's
+	entry(fakeKeyTag('f'), "t", time.Hour)                        // kept: the newest of t
+	entry(fakeKeyTag('f')+"-0123456789abcdef", "t", 80*time.Hour) // an old generation of key f: goes
+	scopeCache := cache.ScopeTag("s")
+	shared := pushLayerCache(t, repo, scopeCache, cache.KeyCacheTag(key('b')))
+	aCache := pushLayerCache(t, repo, cache.KeyCacheTag(key('a')), cache.KeyCacheTag(key('d')))
+	own := pushLayerCache(t, repo, cache.KeyCacheTag(key('c')))
+	pushLayerCache(t, repo, cache.KeyCacheTag(key('f')))
+
+	r := runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "24h", "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stdout, "would delete layer cache "+ref(cache.KeyCacheTag(key('c')))+" ("+own+")") ||
+		!strings.Contains(r.stdout, "would delete tag "+ref(cache.KeyCacheTag(key('b')))+" ("+shared+"; the manifest stays for "+ref(scopeCache)) ||
+		!strings.Contains(r.stdout, "would delete tag "+ref(cache.KeyCacheTag(key('d')))) ||
+		strings.Contains(r.stdout, cache.KeyCacheTag(key('a'))+" (") || strings.Contains(r.stdout, cache.KeyCacheTag(key('f'))) {
+		t.Fatalf("dry run: %s", r)
+	}
+	for _, c := range "abcdf" {
+		if !tagExists(t, ref(cache.KeyCacheTag(key(byte(c))))) {
+			t.Errorf("dry run deleted the layer cache of key %c", c)
+		}
+	}
+
+	r = runDevcache(t, "prune", "--cache-repo", repo, "--older-than", "24h", "--format", "json")
+	var rep pruneReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || len(rep.Deleted) != 4 {
+		t.Fatalf("prune: %v\n%s", err, r)
+	}
+	want := []prunedLayerCache{
+		{Ref: ref(cache.KeyCacheTag(key('b'))), Digest: shared, SharedWith: ref(scopeCache), Deleted: true},
+		{Ref: ref(cache.KeyCacheTag(key('c'))), Digest: own, Deleted: true},
+		{Ref: ref(cache.KeyCacheTag(key('d'))), Digest: aCache, SharedWith: ref(cache.KeyCacheTag(key('a'))), Deleted: true},
+	}
+	if !slices.Equal(rep.LayerCaches, want) {
+		t.Errorf("layerCaches = %+v, want %+v", rep.LayerCaches, want)
+	}
+	for tag, want := range map[string]bool{
+		scopeCache: true, cache.KeyCacheTag(key('a')): true, cache.KeyCacheTag(key('f')): true,
+		cache.KeyCacheTag(key('b')): false, cache.KeyCacheTag(key('c')): false, cache.KeyCacheTag(key('d')): false,
+	} {
+		if got := tagExists(t, ref(tag)); got != want {
+			t.Errorf("%s exists = %v, want %v", tag, got, want)
+		}
+	}
+	for d, want := range map[string]bool{shared: true, aCache: true, own: false} {
+		if got := tagExists(t, repo+"@"+d); got != want {
+			t.Errorf("manifest %s exists = %v, want %v", d, got, want)
+		}
 	}
 }

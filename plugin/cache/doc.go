@@ -6,7 +6,9 @@
 // annotations (ReadEntry, ListEntries), the build-info referrer that records
 // when and how fast an entry was built (WriteBuildInfo, ReadBuildInfo), the
 // lookup and claim of a key tag (Lookup, Claim, AddTags), prune's selection
-// and deletion (SelectExpired, DeleteEntry) and probe's --explain (Explain).
+// and deletion of entries (SelectExpired, DeleteEntry) and of the layer
+// caches of the keys it deletes (ExpiredKeyCaches, SelectKeyCaches,
+// DeleteKeyCache), and probe's --explain (Explain).
 //
 // It reaches registries through plugin/registry and reads Plans
 // (devcontainer/plan); it never imports cobra, pflag, BuildKit or the

@@ -128,16 +128,13 @@ func ReadEntry(ctx context.Context, r *registry.Client, repo name.Repository, ta
 // pointer names appears twice with one digest. A repository that does not
 // exist has no entries.
 func ListEntries(ctx context.Context, r *registry.Client, repo name.Repository) ([]*Entry, error) {
-	tags, err := remote.List(repo, r.Options(ctx)...)
+	tags, err := listTags(ctx, r, repo)
 	if err != nil {
-		if registry.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("listing the tags of %s: %w", repo, err)
+		return nil, err
 	}
 	var keyTags []string
 	for _, t := range tags {
-		if _, _, gen := KeyOfGenerationTag(t); gen || IsKeyTag(t) {
+		if _, ok := KeyOfEntryTag(t); ok {
 			keyTags = append(keyTags, t)
 		}
 	}
@@ -173,6 +170,19 @@ func ListEntries(ctx context.Context, r *registry.Client, repo name.Repository) 
 		return out[i].Tag < out[j].Tag
 	})
 	return out, nil
+}
+
+// listTags lists the tags of repo; a repository that does not exist has
+// none.
+func listTags(ctx context.Context, r *registry.Client, repo name.Repository) ([]string, error) {
+	tags, err := remote.List(repo, r.Options(ctx)...)
+	if err != nil {
+		if registry.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing the tags of %s: %w", repo, err)
+	}
+	return tags, nil
 }
 
 // PlansAnnotation is the value of AnnotationPlans for plans: what push

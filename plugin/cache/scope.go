@@ -58,7 +58,8 @@ func ScopeTag(scope string) string {
 // "cache-dc-<key hex>". push writes it next to the scope's (which each
 // push of the scope overwrites), so a build of an earlier config of the
 // scope still finds all its layers. Like every "cache-" tag it is no key
-// tag (IsKeyTag, KeyOfGenerationTag) and prune leaves it alone.
+// tag (IsKeyTag, KeyOfGenerationTag); prune deletes it with the key's last
+// entry (ExpiredKeyCaches).
 func KeyCacheTag(key string) string {
 	return cacheScopeTagPrefix + TagOf(key)
 }

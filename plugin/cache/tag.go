@@ -67,6 +67,16 @@ func KeyOfGenerationTag(tag string) (key, pointer string, ok bool) {
 	return key, pointer, true
 }
 
+// KeyOfEntryTag is the key of a pointer or generation tag; false for any
+// other tag.
+func KeyOfEntryTag(tag string) (string, bool) {
+	if key, ok := KeyOfTag(tag); ok {
+		return key, true
+	}
+	key, _, ok := KeyOfGenerationTag(tag)
+	return key, ok
+}
+
 // KeyTag is the tag of the image built from plans (one Plan per target
 // platform): TagOf(plan.KeyOf(plans)).
 func KeyTag(plans []*plan.Plan) string {

@@ -84,7 +84,7 @@ func TestSelectExpiredGenerations(t *testing.T) {
 
 // TestKeyCacheTag: a key's layer-cache tag is a "cache-" tag like the
 // scope's, never read as a pointer or generation tag (so probe and prune
-// leave it alone).
+// never read it as an entry).
 func TestKeyCacheTag(t *testing.T) {
 	key := "sha256:" + strings.Repeat("ab", 32)
 	tag := KeyCacheTag(key)
