@@ -128,7 +128,9 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	})
 	if load != nil {
 		if err != nil {
-			load.Abort(err)
+			if lerr := load.Abort(err); lerr != nil {
+				return lerr
+			}
 		} else if err = load.Wait(); err != nil {
 			return err
 		}

@@ -65,8 +65,17 @@ func (l *DockerLoad) Output(map[string]string) (io.WriteCloser, error) { return 
 // Wait waits for the engine after a successful build.
 func (l *DockerLoad) Wait() error { return <-l.done }
 
-// Abort ends the load after a failed build.
-func (l *DockerLoad) Abort(cause error) {
+// Abort ends the load after a failed build. It returns the load's own
+// error when the load ended first (the engine unreachable, or refusing the
+// image): the build then failed only because its tarball had nowhere to
+// go, and the load's error is the one to report.
+func (l *DockerLoad) Abort(cause error) error {
+	select {
+	case err := <-l.done:
+		return err
+	default:
+	}
 	l.pw.CloseWithError(cause)
 	<-l.done
+	return nil
 }
