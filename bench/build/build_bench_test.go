@@ -117,11 +117,17 @@ func (bn *bench) devcacheRun(b *testing.B, nonce string, f figures) {
 	// the reference's build without --push does).
 	for _, c := range []struct{ editor, figure string }{{"ed", "dc-warm-build"}, {"vim", "dc-warm-load"}} {
 		bn.setEditor(b, ws, c.editor)
-		args := []string{"build"}
+		args, env := []string{"build"}, []string(nil)
 		if c.figure == "dc-warm-load" {
-			args = append(args, "--load", "-t", "bench-dc-"+nonce+":warm-load")
+			// Into the reference's engine, on the same builder.
+			args = append(args, "--builder", bn.s.Builder, "--load", "-t", "bench-dc-"+nonce+":warm-load")
+			for _, kv := range bn.ref.Env {
+				if strings.HasPrefix(kv, "DOCKER_HOST=") {
+					env = append(env, kv)
+				}
+			}
 		}
-		took, st, _ = bn.devcache(b, ws, args...)
+		took, st, _ = bn.devcacheEnv(b, env, ws, args...)
 		git := st["[devcontainer] install feature "+bn.features+"/git:1"]
 		if git == nil || !git.ran {
 			b.Fatalf("%s: the git feature's install did not run: %+v", c.figure, git)

@@ -199,7 +199,13 @@ func (bn *bench) reference(b *testing.B, ws string, args ...string) time.Duratio
 // XDG_CACHE_HOME (no resolve cache) and returns the solve's steps and
 // stdout.
 func (bn *bench) devcache(b *testing.B, ws string, args ...string) (time.Duration, map[string]*step, string) {
-	env := append([]string{"XDG_CACHE_HOME=" + b.TempDir()}, bn.env...)
+	return bn.devcacheEnv(b, nil, ws, args...)
+}
+
+// devcacheEnv is devcache with more environment (e.g. the engine for
+// --load).
+func (bn *bench) devcacheEnv(b *testing.B, more []string, ws string, args ...string) (time.Duration, map[string]*step, string) {
+	env := append(append([]string{"XDG_CACHE_HOME=" + b.TempDir()}, bn.env...), more...)
 	out, errOut, took := run(b, env, ws, "docker", append(append([]string{"devcache"}, args...), "--progress", "rawjson")...)
 	return took, steps(errOut), out
 }
