@@ -231,10 +231,12 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 	}
 	duration := time.Since(start)
 	p.res.BuildSeconds = duration.Seconds()
-	// The registry steps after the build are bounded by --timeout.
+	// The layer cache export uploads like the build does (unbounded); the
+	// registry steps after the build are bounded by --timeout.
+	cacheCtx, stopCache := context.WithCancel(ctx)
+	defer stopCache()
 	ctx, cancel := withTimeout(ctx, p.opts.reg.timeout)
 	defer cancel()
-	cacheCtx, stopCache := context.WithCancel(ctx)
 	laterErrs := make(chan []string, 1)
 	go func() { laterErrs <- b.exportCache(cacheCtx) }()
 	final, err := p.verifyAndClaim(ctx, b.digest)
@@ -243,8 +245,6 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 		<-laterErrs
 		return nil, err
 	}
-	cacheErrs := append(b.cacheErrs, <-laterErrs...)
-	stopCache()
 	if p.res.Stored {
 		if err := cache.WriteBuildInfo(ctx, p.ro.Registry, p.repo, final, cache.BuildInfo{
 			Key: p.res.Key, KeyInputs: cache.KeyInputs(p.plans), Duration: duration, Created: time.Now(),
@@ -252,7 +252,7 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 			p.warn("%v; the entry is stored, only its build time is unknown (probe --max-age then reads the image's created time)", err)
 		}
 	}
-	for _, e := range cacheErrs {
+	for _, e := range append(b.cacheErrs, <-laterErrs...) {
 		to := p.repo.Tag(cache.ScopeTag(p.res.Scope)).String()
 		if p.cacheDir != "" {
 			to += " and --cache-dir " + p.cacheDir
