@@ -73,14 +73,14 @@ func (l LayerCache) Exports(registryExport bool) ([]client.CacheOptionsEntry, er
 			"dest": l.Dir, "tag": cache.ScopeTag(l.Scope), "mode": "max",
 		}})
 	}
-	if registryExport {
-		// The image is the product, the layer cache a speed-up: a cache
-		// export that fails must not fail, nor (BuildKit runs both at
-		// once) cancel, the image's push. Solve reports its error
-		// (Response.CacheExportErrors) for push to warn.
-		for _, e := range out {
-			e.Attrs["ignore-error"] = "true"
-		}
+	// The image is the product, the registry layer cache a speed-up: its
+	// export failing must not fail, nor (BuildKit runs both at once)
+	// cancel, the image's push. Solve reports its error
+	// (Response.CacheExportErrors) for push to warn. A --cache-dir that
+	// cannot be written (a full disk) fails the solve: the user asked
+	// for it on this machine.
+	for _, e := range RegistryCaches(out, true) {
+		e.Attrs["ignore-error"] = "true"
 	}
 	return out, nil
 }
