@@ -89,12 +89,14 @@ func freshDaemon(t *testing.T) *stack.Stack {
 }
 
 // vertexRuns reads --progress rawjson output and returns, for each vertex
-// name, whether it ran (started and not cached) in this solve.
+// name, whether it ran (started and not cached) in one of the solves.
 func vertexRuns(t testing.TB, rawjson string) map[string]bool {
 	t.Helper()
 	type state struct {
-		name string
-		ran  bool
+		name    string
+		cached  bool
+		started bool
+		ran     bool // in an earlier solve
 	}
 	byDigest := map[string]*state{}
 	sc := bufio.NewScanner(strings.NewReader(rawjson))
@@ -115,15 +117,20 @@ func vertexRuns(t testing.TB, rawjson string) map[string]bool {
 				byDigest[v.Digest.String()] = s
 			}
 			// Push solves twice (the image, then the registry layer
-			// cache, every step cached by then): a vertex ran when one
-			// of its updates started it uncached.
+			// cache, every step cached by then). Each solve first lists
+			// its vertices unstarted: a new solve for this vertex.
+			if v.Started == nil && s.started {
+				s.ran = s.ran || !s.cached
+				s.started, s.cached = false, false
+			}
 			s.name = v.Name
-			s.ran = s.ran || (v.Started != nil && !v.Cached)
+			s.cached = s.cached || v.Cached
+			s.started = s.started || v.Started != nil
 		}
 	}
 	out := map[string]bool{}
 	for _, s := range byDigest {
-		out[s.name] = out[s.name] || s.ran
+		out[s.name] = out[s.name] || s.ran || (s.started && !s.cached)
 	}
 	return out
 }
