@@ -14,4 +14,7 @@ type Image struct {
 	User   string            `json:"user"`
 	Env    []string          `json:"env,omitempty"`
 	Labels map[string]string `json:"labels,omitempty"`
+	// OnBuild are the image's ONBUILD triggers (Config.OnBuild), which a
+	// Dockerfile build FROM it runs as its own first instructions.
+	OnBuild []string `json:"onBuild,omitempty"`
 }

@@ -168,7 +168,7 @@ func (g *gatewayResolver) image(ctx context.Context, ref, platform string) (*res
 			img = emptyImage(p)
 		}
 		ri = &resolvedImage{config: img, info: &devcontainer.Image{
-			Ref: ref, Platform: platform, User: img.Config.User, Env: img.Config.Env, Labels: img.Config.Labels,
+			Ref: ref, Platform: platform, User: img.Config.User, Env: img.Config.Env, Labels: img.Config.Labels, OnBuild: img.Config.OnBuild,
 		}}
 		g.mu.Lock()
 		g.images[key] = ri
@@ -192,7 +192,7 @@ func (g *gatewayResolver) image(ctx context.Context, ref, platform string) (*res
 	}
 	ri = &resolvedImage{pinned: pinned, config: &img, info: &devcontainer.Image{
 		Ref: ref, Digest: dgst.String(), ManifestDigest: dgst.String(), Platform: platform,
-		User: img.Config.User, Env: img.Config.Env, Labels: img.Config.Labels,
+		User: img.Config.User, Env: img.Config.Env, Labels: img.Config.Labels, OnBuild: img.Config.OnBuild,
 	}}
 	g.mu.Lock()
 	g.images[key] = ri

@@ -38,6 +38,9 @@ func buildBase(ctx context.Context, ws string, b *devcontainer.Build, o Options,
 	if o.ReadFile == nil {
 		// Only the client sees the context as a directory; the frontend
 		// is handed the client's Plan instead.
+		if err := readsOnBuild(ctx, r, sum, platform); err != nil {
+			return nil, nil, "", errf("dockerfile", "%s: %v", df.Path, err)
+		}
 		if df.ContextDigest, err = contextDigest(filepath.FromSlash(b.Context), filepath.FromSlash(b.Path), sum, ""); err != nil {
 			return nil, nil, "", errf("context", "%v", err)
 		}

@@ -83,3 +83,28 @@ func syntaxArg(b *devcontainer.Build) string {
 	}
 	return strings.TrimSpace(v)
 }
+
+// readsOnBuild marks the build as reading the whole context
+// (dockerfile.Summary.Whole) when a stage the target needs is FROM an
+// image with ONBUILD triggers: BuildKit runs them first in that stage, and
+// a COPY or ADD among them reads context files the Dockerfile does not
+// name.
+func readsOnBuild(ctx context.Context, r Resolver, s *dockerfile.Summary, platform string) error {
+	if s.Whole != "" {
+		return nil
+	}
+	for _, ref := range s.Images {
+		if !ref.Reachable || ref.Use != "FROM" {
+			continue
+		}
+		img, err := r.ResolveImage(ctx, ref.Ref, platform)
+		if err != nil {
+			return fmt.Errorf("line %d: %s %q: %w", ref.Line, ref.Use, ref.Ref, err)
+		}
+		if len(img.OnBuild) > 0 {
+			s.Whole = fmt.Sprintf("line %d: the base image %s has ONBUILD triggers (%s)", ref.Line, ref.Ref, strings.Join(img.OnBuild, "; "))
+			return nil
+		}
+	}
+	return nil
+}

@@ -90,6 +90,34 @@ func TestKeyFollowsDockerfileIgnore(t *testing.T) {
 	}
 }
 
+// TestKeyFollowsBaseOnBuild: BuildKit runs the base image's ONBUILD
+// triggers first ("COPY . /app/" here), so a file the Dockerfile does not
+// name is still read and must be in the key (it was not: a stale hit).
+// A stage the target does not need does not widen the key.
+func TestKeyFollowsBaseOnBuild(t *testing.T) {
+	for _, c := range []struct {
+		name, dockerfile string
+		read             bool
+	}{
+		{"base with ONBUILD", "FROM devcache.test/onbuild:1\nCOPY data.txt /data.txt\n", true},
+		{"unneeded stage with ONBUILD", "FROM devcache.test/onbuild:1 AS unused\nFROM devcache.test/base:1\nCOPY data.txt /data.txt\n", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ws := t.TempDir()
+			write(t, cfgPath(ws), `{"build": {"dockerfile": "Dockerfile", "context": ".."}}`)
+			write(t, dfPath(ws), c.dockerfile)
+			write(t, filepath.Join(ws, "data.txt"), "one\n")
+			write(t, filepath.Join(ws, "other.txt"), "one\n")
+			key := keyOf(t, ws)
+			before := key()
+			write(t, filepath.Join(ws, "other.txt"), "two\n")
+			if changed := key() != before; changed != c.read {
+				t.Errorf("editing other.txt changed the key: %v, want %v", changed, c.read)
+			}
+		})
+	}
+}
+
 // keyOf returns a function computing the key of the workspace ws's
 // config as it is on disk at each call.
 func keyOf(t *testing.T, ws string) func() string {

@@ -36,6 +36,7 @@ func newResolver(t *testing.T, opts resolve.Options) *testResolver {
 		"devcache.test/base:ubuntu":                   {Digest: digest("3"), ManifestDigest: digest("3"), User: "vscode"},
 		"devcache.test/ubuntu:latest":                 {Digest: digest("4"), ManifestDigest: digest("4")},
 		"devcache.test/typescript-node:0-16-bullseye": {Digest: digest("5"), ManifestDigest: digest("5"), User: "node"},
+		"devcache.test/onbuild:1":                     {Digest: digest("8"), ManifestDigest: digest("8"), OnBuild: []string{"COPY . /app/"}},
 		"devcache.test/image-metadata-test-base:1": {Digest: digest("6"), ManifestDigest: digest("6"),
 			Labels: map[string]string{"devcontainer.metadata": `{"id":"baseFeature"}`}},
 	}}

@@ -40,7 +40,7 @@ func (c *Client) ResolveImage(ctx context.Context, ref, platform string) (*devco
 		return nil, fmt.Errorf("image %s config: %w", ref, err)
 	}
 	out := &devcontainer.Image{Ref: ref, Digest: desc.Digest.String(), ManifestDigest: md.String(), Platform: platform,
-		User: cf.Config.User, Env: cf.Config.Env, Labels: cf.Config.Labels}
+		User: cf.Config.User, Env: cf.Config.Env, Labels: cf.Config.Labels, OnBuild: cf.Config.OnBuild}
 	if out.Platform == "" {
 		out.Platform = strings.Join([]string{cf.OS, cf.Architecture}, "/")
 	}

@@ -97,7 +97,8 @@ func (r *pinnedImages) ResolveImage(ctx context.Context, ref, platform string) (
 	if !strings.Contains(ref, "@sha256:") {
 		return r.Resolver.ResolveImage(ctx, ref, platform)
 	}
-	sum := sha256.Sum256([]byte(ref + "\x00" + platform))
+	// v2: images record their ONBUILD triggers.
+	sum := sha256.Sum256([]byte("v2\x00" + ref + "\x00" + platform))
 	p := filepath.Join(r.dir, "images", hex.EncodeToString(sum[:])+".json")
 	if data, err := os.ReadFile(p); err == nil {
 		var img devcontainer.Image

@@ -198,7 +198,7 @@ func (w *Layout) Image(ref, platform string, d *v1.Descriptor) (*devcontainer.Im
 		return nil, err
 	}
 	return &devcontainer.Image{Ref: ref, Digest: d.Annotations[annotationWarmDigest], ManifestDigest: d.Digest.String(), Platform: platform,
-		User: cf.Config.User, Env: cf.Config.Env, Labels: cf.Config.Labels}, nil
+		User: cf.Config.User, Env: cf.Config.Env, Labels: cf.Config.Labels, OnBuild: cf.Config.OnBuild}, nil
 }
 
 // NormalizedRef is ref in full form ("docker.io/library/x:latest"), or ref
