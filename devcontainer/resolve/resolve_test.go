@@ -68,12 +68,12 @@ func TestResolveOCI(t *testing.T) {
 
 func TestResolveImage(t *testing.T) {
 	reg := resolvetest.StartRegistry(t)
-	d := reg.PushImage(t, "base:1", resolvetest.ImageConfig{User: "u", Env: []string{"A=1"}, Labels: map[string]string{"devcontainer.metadata": "[]"}})
+	d := reg.PushImage(t, "base:1", resolvetest.ImageConfig{User: "u", Env: []string{"A=1"}, Labels: map[string]string{"devcontainer.metadata": "[]"}, OnBuild: []string{"COPY . /app"}})
 	img, err := resolve.New(resolve.Options{}).ResolveImage(context.Background(), reg.Host+"/base:1", "linux/amd64")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if img.ManifestDigest != d || img.Digest != d || img.User != "u" || img.Env[0] != "A=1" || img.Labels["devcontainer.metadata"] != "[]" {
+	if img.ManifestDigest != d || img.Digest != d || img.User != "u" || img.Env[0] != "A=1" || img.Labels["devcontainer.metadata"] != "[]" || len(img.OnBuild) != 1 || img.OnBuild[0] != "COPY . /app" {
 		t.Errorf("%+v", img)
 	}
 }

@@ -119,9 +119,10 @@ func (r *Registry) MaxInFlight() int {
 
 // ImageConfig is what PushImage puts in an image's config.
 type ImageConfig struct {
-	User   string
-	Env    []string
-	Labels map[string]string
+	User    string
+	Env     []string
+	Labels  map[string]string
+	OnBuild []string
 }
 
 // PushImage pushes a one-layer linux/amd64 image and returns its digest.
@@ -138,7 +139,7 @@ func (r *Registry) PushImage(t testing.TB, repoTag string, c ImageConfig) string
 	}
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Config.User, cf.Config.Env, cf.Config.Labels = c.User, c.Env, c.Labels
+	cf.Config.User, cf.Config.Env, cf.Config.Labels, cf.Config.OnBuild = c.User, c.Env, c.Labels, c.OnBuild
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		t.Fatal(err)
