@@ -102,7 +102,7 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 		return fmt.Errorf("--cache-dir: %w", err)
 	}
 
-	c, info, err := builder.Connect(ctx, root.builderOptions(false))
+	c, info, err := connectBuild(ctx, cmd, root, build.Platforms(resolved.Plans))
 	if err != nil {
 		return err
 	}
@@ -139,6 +139,28 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 		return err
 	}
 	return reportBuild(cmd, root, opts, resp.SolveResponse, resolved.Key)
+}
+
+// connectBuild connects to the builder node that builds ps, as buildx
+// routes platforms: on a builder of several nodes, a platform goes to the
+// node that declares it. Platforms that several nodes would share are all
+// built on the first node (one result to export; push merges per-node
+// builds instead).
+func connectBuild(ctx context.Context, cmd *cobra.Command, root *rootOptions, ps []string) (*client.Client, builder.Info, error) {
+	o := root.builderOptions(false)
+	parts, info, err := builder.ConnectPlatforms(ctx, o, ps)
+	if err != nil {
+		return nil, info, err
+	}
+	if len(parts) == 1 {
+		return parts[0].Client, info, nil
+	}
+	builder.Close(parts)
+	c, info, err := builder.Connect(ctx, o)
+	if err == nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "building %s on the builder's first node: its nodes declare them separately (push builds each on its node)\n", strings.Join(ps, ","))
+	}
+	return c, info, err
 }
 
 // startDockerLoad starts --load into the engine of the docker CLI.

@@ -139,6 +139,19 @@ func TestMultiNodeBuilder(t *testing.T) {
 		}
 	}
 
+	// build of one platform runs on the node that declares it.
+	arm := writeWorkspace(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile"}, "remoteUser": "root"}`,
+		".devcontainer/Dockerfile":        "FROM " + base + "\nLABEL nonce=" + nonce + "-build\nRUN [\"/bin/archprobe\"]\n",
+	})
+	run(t, arm, env, "docker", "devcache", "build", "--builder", "multi", "--platform", "linux/arm64", "--progress", "quiet")
+	if got := solvedPlatforms(t, second.BuildkitAddr, nonce+"-build"); len(got) != 1 || got[0] != "linux/arm64" {
+		t.Errorf("build --platform linux/arm64: the arm64 node solved %v, want linux/arm64", got)
+	}
+	if got := solvedPlatforms(t, s.BuildkitAddr, nonce+"-build"); len(got) != 0 {
+		t.Errorf("build --platform linux/arm64: the amd64 node solved %v, want nothing", got)
+	}
+
 	// One node for both platforms (QEMU on the first daemon) pushes the
 	// same index to another repository.
 	single := s.Ref("e2e/singlenode-" + nonce)
