@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ import (
 	"github.com/devcache/devcache/plugin/build"
 	"github.com/devcache/devcache/plugin/builder"
 	"github.com/devcache/devcache/plugin/cache"
+	"github.com/devcache/devcache/plugin/registry"
 	"github.com/devcache/devcache/plugin/resolver"
 )
 
@@ -102,16 +104,7 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 		return fmt.Errorf("--cache-dir: %w", err)
 	}
 
-	c, info, err := connectBuild(ctx, cmd, root, build.Platforms(resolved.Plans))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	load, err := build.RouteExports(exports, info.Moby, func() (*build.DockerLoad, error) { return root.startDockerLoad(ctx) })
-	if err != nil {
-		return err
-	}
-	resp, err := build.Solve(ctx, c, build.Request{
+	req := build.Request{
 		ContextDir:   ro.Workspace.Folder,
 		ConfigPath:   ro.Workspace.ConfigPath,
 		Plans:        resolved.Plans,
@@ -125,7 +118,22 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 		Credentials:  root.credentials(),
 		Progress:     root.progress,
 		ProgressOut:  cmd.ErrOrStderr(),
-	})
+	}
+	target, onNodes := nodesPush(exports, req.CacheExports)
+	c, parts, info, err := connectBuild(ctx, cmd, root, build.Platforms(resolved.Plans), onNodes)
+	if err != nil {
+		return err
+	}
+	if parts != nil {
+		defer builder.Close(parts)
+		return buildOnNodes(ctx, cmd, root, opts, ro.Registry, parts, req, target, resolved.Key)
+	}
+	defer c.Close()
+	load, err := build.RouteExports(exports, info.Moby, func() (*build.DockerLoad, error) { return root.startDockerLoad(ctx) })
+	if err != nil {
+		return err
+	}
+	resp, err := build.Solve(ctx, c, req)
 	if load != nil {
 		if err != nil {
 			if lerr := load.Abort(err); lerr != nil {
@@ -143,24 +151,68 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 
 // connectBuild connects to the builder node that builds ps, as buildx
 // routes platforms: on a builder of several nodes, a platform goes to the
-// node that declares it. Platforms that several nodes would share are all
-// built on the first node (one result to export; push merges per-node
-// builds instead).
-func connectBuild(ctx context.Context, cmd *cobra.Command, root *rootOptions, ps []string) (*client.Client, builder.Info, error) {
+// node that declares it. When different nodes declare the platforms, a
+// push (onNodes) gets every node (parts, for buildOnNodes); any other
+// output is built on the first node (one result to export).
+func connectBuild(ctx context.Context, cmd *cobra.Command, root *rootOptions, ps []string, onNodes bool) (*client.Client, []builder.Part, builder.Info, error) {
 	o := root.builderOptions(false)
 	parts, info, err := builder.ConnectPlatforms(ctx, o, ps)
-	if err != nil {
-		return nil, info, err
-	}
-	if len(parts) == 1 {
-		return parts[0].Client, info, nil
+	switch {
+	case err != nil:
+		return nil, nil, info, err
+	case len(parts) == 1:
+		return parts[0].Client, nil, info, nil
+	case onNodes:
+		return nil, parts, info, nil
 	}
 	builder.Close(parts)
 	c, info, err := builder.Connect(ctx, o)
 	if err == nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "building %s on the builder's first node: its nodes declare them separately (push builds each on its node)\n", strings.Join(ps, ","))
+		fmt.Fprintf(cmd.ErrOrStderr(), "building %s on the builder's first node: its nodes declare them separately, and only a push (--push, or one type=registry output, without --cache-to or --cache-dir) merges builds of several nodes\n", strings.Join(ps, ","))
 	}
-	return c, info, err
+	return c, nil, info, err
+}
+
+// nodesPush tells whether a build with exports and cacheExports can be
+// spread over several nodes (build.SolveNodes): one image output that
+// pushes, no cache export (the nodes would overwrite each other's). It
+// returns the output's names.
+func nodesPush(exports []client.ExportEntry, cacheExports []client.CacheOptionsEntry) (string, bool) {
+	if len(exports) != 1 || len(cacheExports) != 0 {
+		return "", false
+	}
+	e := exports[0]
+	if e.Type != client.ExporterImage || e.Attrs["push"] != "true" || e.Attrs["name"] == "" {
+		return "", false
+	}
+	return e.Attrs["name"], true
+}
+
+// buildOnNodes builds req's platforms each on its node, merges the nodes'
+// indexes into the first name's repository and points every name at it.
+func buildOnNodes(ctx context.Context, cmd *cobra.Command, root *rootOptions, opts *buildOptions, reg *registry.Client, parts []builder.Part, req build.Request, names, key string) error {
+	tags, err := parseTags(strings.Split(names, ","))
+	if err != nil {
+		return err
+	}
+	repo := tags[0].Context()
+	dgst, _, err := build.SolveNodes(ctx, reg, repo, parts, req.Plans, req.Exports[0], req.Progress,
+		func(_ builder.Part, plans []*plan.Plan, export client.ExportEntry, progress string) (build.Request, error) {
+			r := req
+			r.Plans, r.Exports, r.Progress, r.MultiPlatform = plans, []client.ExportEntry{export}, progress, true
+			return r, nil
+		})
+	if err != nil {
+		return err
+	}
+	desc, err := remote.Get(repo.Digest(dgst), reg.Options(ctx)...)
+	if err != nil {
+		return fmt.Errorf("reading the merged index %s@%s: %w", repo, dgst, err)
+	}
+	if err := cache.AddTags(ctx, reg, repo, desc, tags); err != nil {
+		return err
+	}
+	return reportBuild(cmd, root, opts, &client.SolveResponse{ExporterResponse: map[string]string{exptypes.ExporterImageDigestKey: dgst}}, key)
 }
 
 // startDockerLoad starts --load into the engine of the docker CLI.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/internal/retry"
@@ -412,52 +410,38 @@ func (p *pushRun) build(ctx context.Context) (*built, error) {
 	return &built{digest: dgst, cacheErrs: errs, exportCache: exportCache}, nil
 }
 
-// buildParts builds each node's platforms, pushes its index by digest, and
-// merges them with the entry's annotations into the index one node would
-// have pushed.
+// buildParts builds each node's platforms on it and merges the nodes'
+// indexes with the entry's annotations into the index one node would
+// have pushed (build.SolveNodes).
 func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export client.ExportEntry) (string, []string, error) {
-	progress := p.root.progress
-	if progress == "auto" || progress == "tty" {
-		progress = "plain" // several solves share the terminal
-	}
-	partExport := client.ExportEntry{Type: export.Type, Attrs: map[string]string{}}
-	annotations := map[string]string{}
-	for k, v := range export.Attrs {
-		if a, ok := strings.CutPrefix(k, "annotation-index."); ok {
-			annotations[a] = v
-		} else if !strings.HasPrefix(k, "annotation.") {
-			partExport.Attrs[k] = v
-		}
-	}
-	digests := make([]string, len(parts))
-	cacheErrs := make([][]string, len(parts))
-	eg, ectx := errgroup.WithContext(ctx)
-	for i, part := range parts {
-		eg.Go(func() error {
-			var err error
-			digests[i], cacheErrs[i], err = p.solve(ectx, part.Client, build.PlansFor(p.plans, part.Platforms), &partExport, progress, true, false)
-			if err != nil {
-				return fmt.Errorf("building %s on node %q: %w", strings.Join(part.Platforms, ","), part.Node, err)
-			}
-			return nil
+	return build.SolveNodes(ctx, p.ro.Registry, p.repo, parts, p.plans, export, p.root.progress,
+		func(_ builder.Part, plans []*plan.Plan, export client.ExportEntry, progress string) (build.Request, error) {
+			return p.request(plans, &export, progress, true, false)
 		})
-	}
-	if err := eg.Wait(); err != nil {
-		return "", nil, err
-	}
-	dgst, err := build.MergeIndexes(ctx, p.ro.Registry, p.repo, digests, build.Platforms(p.plans), annotations)
-	return dgst, slices.Concat(cacheErrs...), err
 }
 
-// solve runs one keyed solve of plans on c and returns the pushed digest
-// and the failed layer cache exports. With export nil it is the registry
+// solve runs one keyed solve of plans on c (see request) and returns the
+// pushed digest and the failed layer cache exports.
+func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export *client.ExportEntry, progress string, multi, laterCache bool) (string, []string, error) {
+	req, err := p.request(plans, export, progress, multi, laterCache)
+	if err != nil {
+		return "", nil, err
+	}
+	resp, err := build.Solve(ctx, c, req)
+	if err != nil {
+		return "", nil, err
+	}
+	return resp.ExporterResponse[exptypes.ExporterImageDigestKey], resp.CacheExportErrors, nil
+}
+
+// request is one keyed solve of plans. With export nil it is the registry
 // layer cache export alone, of a solve that already ran (no image, no
 // imports: every step is in the builder's cache); with laterCache the
 // image's solve leaves that export out. A node's share of a multi-node
 // build (multi) keeps its layer cache under a scope of its own
-// (scope@platforms), so the nodes do not overwrite each other's, and
-// also reads the scope's.
-func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Plan, export *client.ExportEntry, progress string, multi, laterCache bool) (string, []string, error) {
+// (scope@platforms), so the nodes do not overwrite each other's, and also
+// reads the scope's.
+func (p *pushRun) request(plans []*plan.Plan, export *client.ExportEntry, progress string, multi, laterCache bool) (build.Request, error) {
 	lc := build.LayerCache{Repo: &p.repo, Dir: p.cacheDir, Scope: p.res.Scope}
 	scopeImports := lc.Imports()
 	lc.Key = plan.KeyOf(plans)
@@ -470,7 +454,7 @@ func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Pla
 	}
 	cacheExports, err := lc.Exports(true)
 	if err != nil {
-		return "", nil, fmt.Errorf("--cache-dir: %w", err)
+		return build.Request{}, fmt.Errorf("--cache-dir: %w", err)
 	}
 	var exports []client.ExportEntry
 	switch {
@@ -486,7 +470,7 @@ func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Pla
 	if p.stale != nil {
 		imports = nil
 	}
-	resp, err := build.Solve(ctx, c, build.Request{
+	return build.Request{
 		ContextDir:    p.ro.Workspace.Folder,
 		ConfigPath:    p.ro.Workspace.ConfigPath,
 		Plans:         plans,
@@ -501,11 +485,7 @@ func (p *pushRun) solve(ctx context.Context, c *client.Client, plans []*plan.Pla
 		Credentials:   p.root.credentials(),
 		Progress:      progress,
 		ProgressOut:   p.cmd.ErrOrStderr(),
-	})
-	if err != nil {
-		return "", nil, err
-	}
-	return resp.ExporterResponse[exptypes.ExporterImageDigestKey], resp.CacheExportErrors, nil
+	}, nil
 }
 
 // pushAttempts is how many more times push solves after a push that raced

@@ -152,6 +152,25 @@ func TestMultiNodeBuilder(t *testing.T) {
 		t.Errorf("build --platform linux/arm64: the amd64 node solved %v, want nothing", got)
 	}
 
+	// build --push of both platforms builds each on its node too, and
+	// pushes one index with the two.
+	both := writeWorkspace(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile"}, "remoteUser": "root"}`,
+		".devcontainer/Dockerfile":        "FROM " + base + "\nLABEL nonce=" + nonce + "-both\nRUN [\"/bin/archprobe\"]\n",
+	})
+	built := s.Ref("e2e/multibuild-"+nonce) + ":both"
+	run(t, both, env, "docker", "devcache", "build", "--builder", "multi", "--platform", "linux/amd64,linux/arm64", "--push", "-t", built, "--progress", "quiet")
+	for addr, want := range map[string]string{s.BuildkitAddr: "linux/amd64", second.BuildkitAddr: "linux/arm64"} {
+		if got := solvedPlatforms(t, addr, nonce+"-both"); len(got) != 1 || got[0] != want {
+			t.Errorf("build --push: daemon %s solved platforms %v, want only %s", addr, got, want)
+		}
+	}
+	for arch, want := range map[string]string{"amd64": "x86_64", "arm64": "aarch64"} {
+		if got := strings.TrimSpace(platformFiles(t, built, arch)["/arch"]); got != want {
+			t.Errorf("build --push: %s image's /arch = %q, want %q", arch, got, want)
+		}
+	}
+
 	// One node for both platforms (QEMU on the first daemon) pushes the
 	// same index to another repository.
 	single := s.Ref("e2e/singlenode-" + nonce)
