@@ -196,8 +196,8 @@ func buildOnNodes(ctx context.Context, cmd *cobra.Command, root *rootOptions, op
 		return err
 	}
 	repo := tags[0].Context()
-	dgst, _, err := build.SolveNodes(ctx, reg, repo, parts, req.Plans, req.Exports[0], req.Progress,
-		func(_ builder.Part, plans []*plan.Plan, export client.ExportEntry, progress string) (build.Request, error) {
+	dgst, _, err := build.SolveNodes(ctx, reg, repo, buildNodes(parts), req.Plans, req.Exports[0], req.Progress,
+		func(plans []*plan.Plan, export client.ExportEntry, progress string) (build.Request, error) {
 			r := req
 			r.Plans, r.Exports, r.Progress, r.MultiPlatform = plans, []client.ExportEntry{export}, progress, true
 			return r, nil
@@ -213,6 +213,15 @@ func buildOnNodes(ctx context.Context, cmd *cobra.Command, root *rootOptions, op
 		return err
 	}
 	return reportBuild(cmd, root, opts, &client.SolveResponse{ExporterResponse: map[string]string{exptypes.ExporterImageDigestKey: dgst}}, key)
+}
+
+// buildNodes are the connected nodes of parts, for build.SolveNodes.
+func buildNodes(parts []builder.Part) []build.Node {
+	nodes := make([]build.Node, len(parts))
+	for i, p := range parts {
+		nodes[i] = build.Node{Name: p.Node, Platforms: p.Platforms, Client: p.Client}
+	}
+	return nodes
 }
 
 // startDockerLoad starts --load into the engine of the docker CLI.

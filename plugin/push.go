@@ -414,8 +414,8 @@ func (p *pushRun) build(ctx context.Context) (*built, error) {
 // indexes with the entry's annotations into the index one node would
 // have pushed (build.SolveNodes).
 func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export client.ExportEntry) (string, []string, error) {
-	return build.SolveNodes(ctx, p.ro.Registry, p.repo, parts, p.plans, export, p.root.progress,
-		func(_ builder.Part, plans []*plan.Plan, export client.ExportEntry, progress string) (build.Request, error) {
+	return build.SolveNodes(ctx, p.ro.Registry, p.repo, buildNodes(parts), p.plans, export, p.root.progress,
+		func(plans []*plan.Plan, export client.ExportEntry, progress string) (build.Request, error) {
 			return p.request(plans, &export, progress, true, false)
 		})
 }
