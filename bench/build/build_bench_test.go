@@ -107,10 +107,10 @@ func (bn *bench) devcacheRun(b *testing.B, nonce string, f figures) {
 	f["dc-warm-s"] = secs(took)
 	git := st["[devcontainer] install feature "+bn.features+"/git:1"]
 	utils := st["[devcontainer] install feature "+bn.features+"/utils:1"]
-	if git == nil || utils == nil || !git.ran || utils.ran {
+	if git == nil || utils == nil || !git.Ran || utils.Ran {
 		b.Fatalf("warm rebuild: want only the git feature's install to run; got git %+v, utils %+v", git, utils)
 	}
-	f["dc-warm-feature-s"] = secs(git.took())
+	f["dc-warm-feature-s"] = secs(git.Took())
 	f["dc-warm-over-feature-s"] = f["dc-warm-s"] - f["dc-warm-feature-s"]
 	// The same edit built locally: the result left in the builder (what
 	// an edit-and-retry loop waits for), then loaded into the engine (what
@@ -129,11 +129,11 @@ func (bn *bench) devcacheRun(b *testing.B, nonce string, f figures) {
 		}
 		took, st, _ = bn.devcacheEnv(b, env, ws, args...)
 		git := st["[devcontainer] install feature "+bn.features+"/git:1"]
-		if git == nil || !git.ran {
+		if git == nil || !git.Ran {
 			b.Fatalf("%s: the git feature's install did not run: %+v", c.figure, git)
 		}
 		f[c.figure+"-s"] = secs(took)
-		f[c.figure+"-over-feature-s"] = secs(took - git.took())
+		f[c.figure+"-over-feature-s"] = secs(took - git.Took())
 	}
 
 	bn.setEditor(b, ws, "vi")
@@ -152,7 +152,7 @@ func (bn *bench) devcacheRun(b *testing.B, nonce string, f figures) {
 	// when the cache is used).
 	ran := 0
 	for n, s := range st {
-		if strings.HasPrefix(n, "[devcontainer] install feature") && s.ran {
+		if strings.HasPrefix(n, "[devcontainer] install feature") && s.Ran {
 			ran++
 		}
 	}

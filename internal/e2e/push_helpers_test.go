@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/buildkit/client"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/devcache/devcache/internal/progresstest"
 	"github.com/devcache/devcache/internal/stack"
 )
 
@@ -92,45 +90,9 @@ func freshDaemon(t *testing.T) *stack.Stack {
 // name, whether it ran (started and not cached) in one of the solves.
 func vertexRuns(t testing.TB, rawjson string) map[string]bool {
 	t.Helper()
-	type state struct {
-		name    string
-		cached  bool
-		started bool
-		ran     bool // in an earlier solve
-	}
-	byDigest := map[string]*state{}
-	sc := bufio.NewScanner(strings.NewReader(rawjson))
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "{") {
-			continue
-		}
-		var st client.SolveStatus
-		if err := json.Unmarshal([]byte(line), &st); err != nil {
-			continue
-		}
-		for _, v := range st.Vertexes {
-			s := byDigest[v.Digest.String()]
-			if s == nil {
-				s = &state{}
-				byDigest[v.Digest.String()] = s
-			}
-			// Push solves twice (the image, then the registry layer
-			// cache, every step cached by then). Each solve first lists
-			// its vertices unstarted: a new solve for this vertex.
-			if v.Started == nil && s.started {
-				s.ran = s.ran || !s.cached
-				s.started, s.cached = false, false
-			}
-			s.name = v.Name
-			s.cached = s.cached || v.Cached
-			s.started = s.started || v.Started != nil
-		}
-	}
 	out := map[string]bool{}
-	for _, s := range byDigest {
-		out[s.name] = out[s.name] || s.ran || (s.started && !s.cached)
+	for name, s := range progresstest.Read(rawjson) {
+		out[name] = s.Ran
 	}
 	return out
 }
