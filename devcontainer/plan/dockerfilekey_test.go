@@ -23,11 +23,7 @@ func TestKeyFollowsDockerfileReads(t *testing.T) {
 		{"bind mount source", "FROM devcache.test/base:1\nRUN echo \"a <<b\"\nRUN --mount=type=bind,source=data.txt,target=/d cat /d\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ws := t.TempDir()
-			write(t, cfgPath(ws), `{"build": {"dockerfile": "Dockerfile", "context": ".."}}`)
-			write(t, dfPath(ws), c.dockerfile)
-			write(t, filepath.Join(ws, "data.txt"), "one\n")
-			write(t, filepath.Join(ws, "other.txt"), "not read\n")
+			ws := dataWorkspace(t, c.dockerfile)
 			key := keyOf(t, ws)
 			before := key()
 			write(t, filepath.Join(ws, "data.txt"), "two\n")
@@ -103,11 +99,7 @@ func TestKeyFollowsBaseOnBuild(t *testing.T) {
 		{"unneeded stage with ONBUILD", "FROM devcache.test/onbuild:1 AS unused\nFROM devcache.test/base:1\nCOPY data.txt /data.txt\n", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ws := t.TempDir()
-			write(t, cfgPath(ws), `{"build": {"dockerfile": "Dockerfile", "context": ".."}}`)
-			write(t, dfPath(ws), c.dockerfile)
-			write(t, filepath.Join(ws, "data.txt"), "one\n")
-			write(t, filepath.Join(ws, "other.txt"), "one\n")
+			ws := dataWorkspace(t, c.dockerfile)
 			key := keyOf(t, ws)
 			before := key()
 			write(t, filepath.Join(ws, "other.txt"), "two\n")
@@ -116,6 +108,17 @@ func TestKeyFollowsBaseOnBuild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dataWorkspace is a Dockerfile config (context: the workspace) with
+// dockerfile and two context files, data.txt and other.txt.
+func dataWorkspace(t *testing.T, dockerfile string) string {
+	ws := t.TempDir()
+	write(t, cfgPath(ws), `{"build": {"dockerfile": "Dockerfile", "context": ".."}}`)
+	write(t, dfPath(ws), dockerfile)
+	write(t, filepath.Join(ws, "data.txt"), "one\n")
+	write(t, filepath.Join(ws, "other.txt"), "not read\n")
+	return ws
 }
 
 // keyOf returns a function computing the key of the workspace ws's
