@@ -47,10 +47,12 @@ func newPushCommand(root *rootOptions) *cobra.Command {
 		Long: `Resolve the workspace's config to its Plan and key, and look for
 <cache-repo>:dc-<key>. When it exists nothing is built: its digest reference is
 printed with the build time it saved. Otherwise the image is built with the
-layer cache of the config's scope imported, pushed to the key tag (and the
---tag references), and every layer is exported to the scope's layer cache
-(<cache-repo>:cache-<scope>, mode=max), so a later edit rebuilds only what
-changed.
+layer cache of the key and of the config's scope imported, pushed to the key
+tag (and the --tag references), and every layer is exported to the key's and
+the scope's layer caches (<cache-repo>:cache-dc-<key> and
+<cache-repo>:cache-<scope>, mode=max, while the key tag is claimed), so a
+later edit rebuilds only what changed, and so does a build of an earlier
+config of the scope.
 
 With --max-age, an entry older than that is rebuilt: without the layer
 cache (every step runs again, the base image is pulled again, so package
