@@ -25,8 +25,10 @@ func StartDockerLoad(ctx context.Context, api mobyclient.APIClient) *DockerLoad 
 	l := &DockerLoad{pw: pw, done: make(chan error, 1)}
 	go func() {
 		err := loadInto(ctx, api, pr)
-		pr.CloseWithError(err)
+		// The verdict first: the exporter's write fails once the pipe
+		// closes, and Abort must then find why.
 		l.done <- err
+		pr.CloseWithError(err)
 	}()
 	return l
 }
