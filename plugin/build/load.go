@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"strings"
 
 	mobyclient "github.com/moby/moby/client"
 	"github.com/pkg/errors"
@@ -25,10 +26,8 @@ func StartDockerLoad(ctx context.Context, api mobyclient.APIClient) *DockerLoad 
 	l := &DockerLoad{pw: pw, done: make(chan error, 1)}
 	go func() {
 		err := loadInto(ctx, api, pr)
-		// The verdict first: the exporter's write fails once the pipe
-		// closes, and Abort must then find why.
-		l.done <- err
 		pr.CloseWithError(err)
+		l.done <- err
 	}()
 	return l
 }
@@ -68,16 +67,15 @@ func (l *DockerLoad) Output(map[string]string) (io.WriteCloser, error) { return 
 func (l *DockerLoad) Wait() error { return <-l.done }
 
 // Abort ends the load after a failed build. It returns the load's own
-// error when the load ended first (the engine unreachable, or refusing the
-// image): the build then failed only because its tarball had nowhere to
-// go, and the load's error is the one to report.
+// error when the load failed by itself (the engine unreachable, or
+// refusing the image): the build then failed only because its tarball had
+// nowhere to go, and the load's error is the one to report. nil when the
+// load ended because of cause.
 func (l *DockerLoad) Abort(cause error) error {
-	select {
-	case err := <-l.done:
-		return err
-	default:
-	}
 	l.pw.CloseWithError(cause)
-	<-l.done
-	return nil
+	err := <-l.done
+	if err == nil || errors.Is(err, cause) || strings.Contains(err.Error(), cause.Error()) {
+		return nil
+	}
+	return err
 }
