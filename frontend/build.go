@@ -25,6 +25,9 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
+
+	// Compose configs: compose-go, registered as compose.Load's loader.
+	_ "github.com/devcache/devcache/devcontainer/compose/composego"
 )
 
 // Build is the gateway BuildFunc: devcontainer.json in, dev container image out.

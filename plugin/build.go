@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,8 +37,8 @@ type buildOptions struct {
 	cacheRepo    string
 	cacheScope   string
 	cacheDir     string
-	resolve      resolveFlags
-	reg          registryOptions
+	resolve      cmdline.ResolveFlags
+	reg          cmdline.RegistryFlags
 }
 
 func newBuildCommand(root *rootOptions) *cobra.Command {
@@ -70,14 +72,14 @@ devcache frontend in-process against the builder (the current buildx builder,
 	f.StringVar(&opts.cacheRepo, "cache-repo", "", "Import the layer cache of docker devcache push from this repository (read-only access suffices)")
 	f.StringVar(&opts.cacheScope, "cache-scope", "", "Layer cache scope (default: the config's path in the workspace)")
 	f.StringVar(&opts.cacheDir, "cache-dir", "", "Import and export the layer cache in this local directory")
-	addResolveFlags(f, &opts.resolve, &opts.reg)
-	addWarmCacheFlag(f, &opts.reg)
+	cmdline.AddResolveFlags(f, &opts.resolve, &opts.reg)
+	cmdline.AddWarmCacheFlag(f, &opts.reg)
 	return cmd
 }
 
 func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	ctx := cmd.Context()
-	ro, err := opts.resolve.options(root, &opts.reg)
+	ro, err := opts.resolve.Options(root.Root, &opts.reg)
 	if err != nil {
 		return err
 	}
@@ -89,7 +91,7 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 	if err != nil {
 		return err
 	}
-	resolveCtx, cancel := withTimeout(ctx, opts.reg.timeout)
+	resolveCtx, cancel := cmdline.WithTimeout(ctx, opts.reg.Timeout)
 	defer cancel()
 	resolved, err := resolver.Plans(resolveCtx, ro)
 	if err != nil {
@@ -115,8 +117,8 @@ func runBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions) error {
 		CacheExports: append(localExports, cacheTo...),
 		BuildArgs:    buildArgs(opts.buildArgs),
 		NoCache:      opts.noCache,
-		Credentials:  root.credentials(),
-		Progress:     root.progress,
+		Credentials:  root.Credentials(),
+		Progress:     root.Progress,
 		ProgressOut:  cmd.ErrOrStderr(),
 	}
 	target, onNodes := nodesPush(exports, req.CacheExports)
@@ -191,7 +193,7 @@ func nodesPush(exports []client.ExportEntry, cacheExports []client.CacheOptionsE
 // buildOnNodes builds req's platforms each on its node, merges the nodes'
 // indexes into the first name's repository and points every name at it.
 func buildOnNodes(ctx context.Context, cmd *cobra.Command, root *rootOptions, opts *buildOptions, reg *registry.Client, parts []builder.Part, req build.Request, names, key string) error {
-	tags, err := parseTags(strings.Split(names, ","))
+	tags, err := cmdline.ParseTags(strings.Split(names, ","))
 	if err != nil {
 		return err
 	}
@@ -268,13 +270,13 @@ func buildArgs(vals []string) map[string]string {
 func (opts *buildOptions) layerCache(plans []*plan.Plan) (build.LayerCache, error) {
 	lc := build.LayerCache{Scope: cache.Scope(opts.cacheScope, plans), Key: plan.KeyOf(plans)}
 	if opts.cacheRepo != "" {
-		repo, err := cacheRepository(opts.cacheRepo)
+		repo, err := cmdline.CacheRepository(opts.cacheRepo)
 		if err != nil {
 			return lc, err
 		}
 		lc.Repo = &repo
 	}
-	dir, err := absDir(opts.cacheDir)
+	dir, err := cmdline.AbsDir(opts.cacheDir)
 	lc.Dir = dir
 	return lc, err
 }
@@ -321,11 +323,11 @@ func reportBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions, resp
 	maps.Copy(meta, resp.ExporterResponse)
 	digest := meta[exptypes.ExporterImageDigestKey]
 	meta["devcache.key"] = key
-	if err := writeMetadataFile(opts.metadataFile, meta); err != nil {
+	if err := cmdline.WriteMetadataFile(opts.metadataFile, meta); err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	if root.format == "json" {
+	if root.Format == "json" {
 		return json.NewEncoder(out).Encode(map[string]any{
 			"digest": digest,
 			"names":  opts.tags,
@@ -334,7 +336,7 @@ func reportBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions, resp
 	}
 	for _, t := range opts.tags {
 		if digest != "" {
-			fmt.Fprintf(out, "%s@%s\n", repoOf(t), digest)
+			fmt.Fprintf(out, "%s@%s\n", cmdline.RepoOf(t), digest)
 		} else {
 			fmt.Fprintln(out, t)
 		}

@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"strings"
 	"testing"
 	"time"
@@ -74,13 +76,13 @@ func TestParseDuration(t *testing.T) {
 		"7d": 7 * 24 * time.Hour, "1d12h": 36 * time.Hour, "36h": 36 * time.Hour, "90m": 90 * time.Minute,
 		"0": 0, "0d": 0, "2d30m15s": 48*time.Hour + 30*time.Minute + 15*time.Second,
 	} {
-		if got, err := parseDuration(in); err != nil || got != want {
-			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := cmdline.ParseDuration(in); err != nil || got != want {
+			t.Errorf("cmdline.ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"soon", "", "d", "7", "-1d", "1.5d", "7days", "1d-2h", "1d2d", "999999999d"} {
-		if got, err := parseDuration(in); err == nil {
-			t.Errorf("parseDuration(%q) = %v, want an error", in, got)
+		if got, err := cmdline.ParseDuration(in); err == nil {
+			t.Errorf("cmdline.ParseDuration(%q) = %v, want an error", in, got)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -85,8 +87,8 @@ func TestResolutionFlagsAgree(t *testing.T) {
 			}
 
 			r = runDevcache(t, append([]string{"probe", "--cache-repo", cache}, args...)...)
-			var pr probeResult
-			if err := json.Unmarshal([]byte(r.stdout), &pr); err != nil || r.code != exitMiss && r.code != exitHit {
+			var pr cmdline.ProbeResult
+			if err := json.Unmarshal([]byte(r.stdout), &pr); err != nil || r.code != cmdline.ExitMiss && r.code != cmdline.ExitHit {
 				t.Fatalf("probe: %v\n%s", err, r)
 			}
 			if pr.Key != p.Key || pr.Ref != cache+":"+dccache.TagOf(p.Key) {

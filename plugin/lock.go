@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"fmt"
 	"path/filepath"
 
@@ -15,8 +17,8 @@ import (
 type lockOptions struct {
 	frozen  bool
 	upgrade bool
-	resolve resolveFlags
-	reg     registryOptions
+	resolve cmdline.ResolveFlags
+	reg     cmdline.RegistryFlags
 }
 
 // newLockCommand is `docker devcache lock`.
@@ -50,7 +52,7 @@ A config without features has no lockfile: nothing is written.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.frozen, "frozen", false, "Write nothing; fail when the lockfile is missing or would change")
 	f.BoolVar(&o.upgrade, "upgrade", false, "Ignore the existing pins and lock what the tags point to now")
-	addResolveFlags(f, &o.resolve, &o.reg)
+	cmdline.AddResolveFlags(f, &o.resolve, &o.reg)
 	return cmd
 }
 
@@ -61,7 +63,7 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := o.reg.context(cmd)
+	ctx, cancel := o.reg.Context(cmd)
 	defer cancel()
 	resolved, err := resolver.Plans(ctx, ro)
 	if err != nil {
@@ -86,7 +88,7 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 		fmt.Fprintf(out, "%s is up to date\n", path)
 		return nil
 	}
-	if err := writeFileAtomic(path, res.Lockfile.Bytes()); err != nil {
+	if err := cmdline.WriteFileAtomic(path, res.Lockfile.Bytes()); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	fmt.Fprintf(out, "wrote %s\n", path)
@@ -97,7 +99,7 @@ func runLock(cmd *cobra.Command, root *rootOptions, o *lockOptions) error {
 // --upgrade (--no-lockfile), and checked instead of written with --frozen
 // (--frozen-lockfile); one platform, as the lockfile does not depend on it.
 func (o *lockOptions) options(root *rootOptions) (ro resolver.Options, frozen bool, err error) {
-	mode, err := o.resolve.lock.mode()
+	mode, err := o.resolve.Lock.Mode()
 	if err != nil {
 		return ro, false, err
 	}
@@ -107,8 +109,8 @@ func (o *lockOptions) options(root *rootOptions) (ro resolver.Options, frozen bo
 		return ro, false, fmt.Errorf("--frozen (--frozen-lockfile) and --upgrade (--no-lockfile) are mutually exclusive")
 	}
 	lf := o.resolve
-	lf.lock = lockFlags{none: upgrade}
-	if ro, err = lf.options(root, &o.reg); err != nil {
+	lf.Lock = cmdline.LockFlags{None: upgrade}
+	if ro, err = lf.Options(root.Root, &o.reg); err != nil {
 		return ro, false, err
 	}
 	ro.Platforms = ro.Platforms[:1]

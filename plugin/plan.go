@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,8 +16,8 @@ import (
 
 // planOptions are the flags of `docker devcache plan`.
 type planOptions struct {
-	resolve resolveFlags
-	reg     registryOptions
+	resolve cmdline.ResolveFlags
+	reg     cmdline.RegistryFlags
 }
 
 // newPlanCommand is `docker devcache plan`: resolve the workspace's config
@@ -41,25 +43,25 @@ instead of "plan".`,
 			return runPlan(cmd, opts, &po)
 		},
 	}
-	addResolveFlags(cmd.Flags(), &po.resolve, &po.reg)
+	cmdline.AddResolveFlags(cmd.Flags(), &po.resolve, &po.reg)
 	return cmd
 }
 
 func runPlan(cmd *cobra.Command, opts *rootOptions, po *planOptions) error {
-	if err := checkFormat(opts.format); err != nil {
+	if err := cmdline.CheckFormat(opts.Format); err != nil {
 		return err
 	}
-	ro, err := po.resolve.options(opts, &po.reg)
+	ro, err := po.resolve.Options(opts.Root, &po.reg)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := po.reg.context(cmd)
+	ctx, cancel := po.reg.Context(cmd)
 	defer cancel()
 	resolved, err := resolver.Plans(ctx, ro)
 	if err != nil {
 		return err
 	}
-	return printPlans(cmd.OutOrStdout(), opts.format, resolved.Key, resolved.Plans)
+	return printPlans(cmd.OutOrStdout(), opts.Format, resolved.Key, resolved.Plans)
 }
 
 // printPlans writes the key and the Plans as JSON ({"key": …, "plan": …}
@@ -80,7 +82,7 @@ func printPlans(w io.Writer, format, key string, plans []*plan.Plan) error {
 		} else {
 			out.Plans = raws
 		}
-		return writeJSON(w, out)
+		return cmdline.WriteJSON(w, out)
 	}
 	if len(plans) == 1 {
 		return writePlanText(w, "key", plans[0])

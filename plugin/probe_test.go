@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +49,7 @@ func TestProbeMissThenHit(t *testing.T) {
 	}
 
 	r = runDevcache(t, "probe", "--workspace-folder", ws, "--cache-repo", cache, "--format", "json")
-	var res probeResult
+	var res cmdline.ProbeResult
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 {
 		t.Fatalf("json: %v\n%s", err, r)
 	}
@@ -250,7 +252,7 @@ func TestProbeExplain(t *testing.T) {
 
 	writeFile(t, filepath.Join(ws, cfg), `{"image": "`+reg.Host+`/base/debian:13", "remoteUser": "root"}`, 0o644)
 	r = runDevcache(t, "probe", "--workspace-folder", ws, "--cache-repo", cache, "--explain", "--format", "json")
-	var res probeResult
+	var res cmdline.ProbeResult
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 1 || res.Explain == nil {
 		t.Fatalf("%v\n%s", err, r)
 	}

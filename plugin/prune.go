@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +24,7 @@ type pruneOptions struct {
 	olderThan time.Duration
 	keep      int
 	dryRun    bool
-	reg       registryOptions
+	reg       cmdline.RegistryFlags
 }
 
 // prunedEntry is one entry in prune's report.
@@ -94,10 +96,10 @@ registry's garbage collection.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.cacheRepo, "cache-repo", "", "Repository of the cache entries")
-	durationVar(f, &o.olderThan, "older-than", 0, "Delete entries older than this (e.g. 30d or 720h; required)")
+	cmdline.DurationVar(f, &o.olderThan, "older-than", 0, "Delete entries older than this (e.g. 30d or 720h; required)")
 	f.IntVar(&o.keep, "keep", 1, "Keep the newest N entries of each cache scope whatever their age (0: keep none)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "Only list what would be deleted")
-	addRegistryAccessFlags(f, &o.reg)
+	cmdline.AddRegistryAccessFlags(f, &o.reg)
 	return cmd
 }
 
@@ -110,18 +112,18 @@ func runPrune(cmd *cobra.Command, root *rootOptions, o *pruneOptions) error {
 	if o.keep < 0 {
 		return fmt.Errorf("--keep %d: must be 0 or more", o.keep)
 	}
-	if err := checkFormat(root.format); err != nil {
+	if err := cmdline.CheckFormat(root.Format); err != nil {
 		return err
 	}
-	repo, err := cacheRepository(o.cacheRepo)
+	repo, err := cmdline.CacheRepository(o.cacheRepo)
 	if err != nil {
 		return err
 	}
-	reg, err := o.reg.client(root.credentials())
+	reg, err := o.reg.Client(root.Credentials())
 	if err != nil {
 		return err
 	}
-	ctx, cancel := o.reg.context(cmd)
+	ctx, cancel := o.reg.Context(cmd)
 	defer cancel()
 	entries, err := cache.ListEntries(ctx, reg, repo)
 	if err != nil {
@@ -137,14 +139,14 @@ func runPrune(cmd *cobra.Command, root *rootOptions, o *pruneOptions) error {
 		rep.Kept = append(rep.Kept, reportEntry(repo, e))
 	}
 	out := cmd.OutOrStdout()
-	if err := deleteEntries(ctx, out, root.format, reg, repo, del, rep); err != nil {
+	if err := deleteEntries(ctx, out, root.Format, reg, repo, del, rep); err != nil {
 		return err
 	}
-	if err := deleteLayerCaches(ctx, out, root.format, reg, repo, layerCaches, rep); err != nil {
+	if err := deleteLayerCaches(ctx, out, root.Format, reg, repo, layerCaches, rep); err != nil {
 		return err
 	}
-	if root.format == "json" {
-		return writeJSON(out, rep)
+	if root.Format == "json" {
+		return cmdline.WriteJSON(out, rep)
 	}
 	if len(del) == 0 {
 		fmt.Fprintf(out, "nothing to prune in %s (%d entries kept)\n", repo, len(keep))

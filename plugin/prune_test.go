@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"encoding/json"
 	"io"
 	"log"
@@ -132,7 +134,7 @@ func TestPruneDeleteRefused(t *testing.T) {
 // repo:tag with the given creation time.
 func writeTestBuildInfo(t *testing.T, repo, tag string, created time.Time) name.Digest {
 	t.Helper()
-	reg, err := (&registryOptions{}).client((&rootOptions{}).credentials())
+	reg, err := (&cmdline.RegistryFlags{}).Client((&cmdline.Root{}).Credentials())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,8 +33,8 @@ type pushOptions struct {
 	tags         []string
 	metadataFile string
 	maxAge       time.Duration
-	resolve      resolveFlags
-	reg          registryOptions
+	resolve      cmdline.ResolveFlags
+	reg          cmdline.RegistryFlags
 }
 
 func init() { registerCommand(newPushCommand) }
@@ -93,10 +95,10 @@ it, as probe does.`,
 	f.StringVar(&opts.cacheScope, "cache-scope", "", "Layer cache scope (default: the config's path in the workspace)")
 	f.StringVar(&opts.cacheDir, "cache-dir", "", "Also import and export the layer cache in this local directory")
 	f.StringArrayVarP(&opts.tags, "tag", "t", nil, "Also push the image as this reference (repeatable)")
-	durationVar(f, &opts.maxAge, "max-age", 0, "Rebuild an entry older than this without the layer cache (e.g. 7d; 0: any age is a hit)")
+	cmdline.DurationVar(f, &opts.maxAge, "max-age", 0, "Rebuild an entry older than this without the layer cache (e.g. 7d; 0: any age is a hit)")
 	f.StringVar(&opts.metadataFile, "metadata-file", "", "Write the result (digest, key, cache hit) as JSON to this file")
-	addResolveFlags(f, &opts.resolve, &opts.reg)
-	addWarmCacheFlag(f, &opts.reg)
+	cmdline.AddResolveFlags(f, &opts.resolve, &opts.reg)
+	cmdline.AddWarmCacheFlag(f, &opts.reg)
 	return cmd
 }
 
@@ -143,7 +145,7 @@ func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
 	}
 	ctx := cmd.Context()
 	// Resolving and the lookup are bounded by --timeout; the build is not.
-	lookupCtx, cancel := withTimeout(ctx, opts.reg.timeout)
+	lookupCtx, cancel := cmdline.WithTimeout(ctx, opts.reg.Timeout)
 	defer cancel()
 	resolved, err := resolver.Plans(lookupCtx, p.ro)
 	if err != nil {
@@ -189,16 +191,16 @@ func runPush(cmd *cobra.Command, root *rootOptions, opts *pushOptions) error {
 func newPushRun(cmd *cobra.Command, root *rootOptions, opts *pushOptions) (*pushRun, error) {
 	p := &pushRun{cmd: cmd, root: root, opts: opts}
 	var err error
-	if p.repo, err = cacheRepository(opts.cacheRepo); err != nil {
+	if p.repo, err = cmdline.CacheRepository(opts.cacheRepo); err != nil {
 		return nil, err
 	}
-	if p.cacheDir, err = absDir(opts.cacheDir); err != nil {
+	if p.cacheDir, err = cmdline.AbsDir(opts.cacheDir); err != nil {
 		return nil, err
 	}
-	if p.tags, err = parseTags(opts.tags); err != nil {
+	if p.tags, err = cmdline.ParseTags(opts.tags); err != nil {
 		return nil, err
 	}
-	if p.ro, err = opts.resolve.options(root, &opts.reg); err != nil {
+	if p.ro, err = opts.resolve.Options(root.Root, &opts.reg); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -235,7 +237,7 @@ func (p *pushRun) buildAndClaim(ctx context.Context) (*remote.Descriptor, error)
 	// registry steps after the build are bounded by --timeout.
 	cacheCtx, stopCache := context.WithCancel(ctx)
 	defer stopCache()
-	ctx, cancel := withTimeout(ctx, p.opts.reg.timeout)
+	ctx, cancel := cmdline.WithTimeout(ctx, p.opts.reg.Timeout)
 	defer cancel()
 	laterErrs := make(chan []string, 1)
 	go func() { laterErrs <- b.exportCache(cacheCtx) }()
@@ -393,7 +395,7 @@ func (p *pushRun) build(ctx context.Context) (*built, error) {
 	// A stale entry's rebuild ignores the builder's cache; a second solve
 	// would not export the layers it built.
 	later := p.stale == nil
-	dgst, errs, err := p.solve(ctx, c, p.plans, &export, p.root.progress, false, later)
+	dgst, errs, err := p.solve(ctx, c, p.plans, &export, p.root.Progress, false, later)
 	if err != nil {
 		builder.Close(parts)
 		return nil, err
@@ -403,7 +405,7 @@ func (p *pushRun) build(ctx context.Context) (*built, error) {
 	}
 	exportCache := func(ctx context.Context) []string {
 		defer builder.Close(parts)
-		_, errs, err := p.solve(ctx, c, p.plans, nil, p.root.progress, false, false)
+		_, errs, err := p.solve(ctx, c, p.plans, nil, p.root.Progress, false, false)
 		if err != nil {
 			errs = append(errs, err.Error())
 		}
@@ -416,7 +418,7 @@ func (p *pushRun) build(ctx context.Context) (*built, error) {
 // indexes with the entry's annotations into the index one node would
 // have pushed (build.SolveNodes).
 func (p *pushRun) buildParts(ctx context.Context, parts []builder.Part, export client.ExportEntry) (string, []string, error) {
-	return build.SolveNodes(ctx, p.ro.Registry, p.repo, buildNodes(parts), p.plans, export, p.root.progress,
+	return build.SolveNodes(ctx, p.ro.Registry, p.repo, buildNodes(parts), p.plans, export, p.root.Progress,
 		func(plans []*plan.Plan, export client.ExportEntry, progress string) (build.Request, error) {
 			return p.request(plans, &export, progress, true, false)
 		})
@@ -484,7 +486,7 @@ func (p *pushRun) request(plans []*plan.Plan, export *client.ExportEntry, progre
 		CacheExports:  cacheExports,
 		BuildArgs:     map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
 		MultiPlatform: multi,
-		Credentials:   p.root.credentials(),
+		Credentials:   p.root.Credentials(),
 		Progress:      progress,
 		ProgressOut:   p.cmd.ErrOrStderr(),
 	}, nil
@@ -550,13 +552,13 @@ func (p *pushRun) finish(ctx context.Context, desc *remote.Descriptor) error {
 	}
 	// hit= (true when nothing was built), cached-image= and key-tag=: the
 	// outputs probe writes, so that a workflow can use either.
-	if err := appendGitHubOutput(res.Cached, res.Ref, res.KeyTag); err != nil {
+	if err := cmdline.AppendGitHubOutput(res.Cached, res.Ref, res.KeyTag); err != nil {
 		return err
 	}
-	if err := writeMetadataFile(p.opts.metadataFile, res); err != nil {
+	if err := cmdline.WriteMetadataFile(p.opts.metadataFile, res); err != nil {
 		return err
 	}
-	return printPush(p.cmd, p.root.format, res)
+	return printPush(p.cmd, p.root.Format, res)
 }
 
 // printPush writes the result as JSON or text.
@@ -574,7 +576,7 @@ func printPush(cmd *cobra.Command, format string, res *pushResult) error {
 	if res.Cached {
 		saved := "build time not recorded"
 		if res.BuildSeconds > 0 {
-			saved = savedTime(time.Duration(res.BuildSeconds*float64(time.Second))) + " build time"
+			saved = cmdline.SavedTime(time.Duration(res.BuildSeconds*float64(time.Second))) + " build time"
 		}
 		_, err := fmt.Fprintf(out, "⚡ Using pre-built dev container %s (saved %s)\n", res.Ref, saved)
 		return err

@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +19,8 @@ func TestSavedTime(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0: "<1s", 300 * time.Millisecond: "<1s", 999 * time.Millisecond: "<1s", time.Second: "~0m 1s", 1400 * time.Millisecond: "~0m 1s", 75 * time.Second: "~1m 15s", 3*time.Hour + 2*time.Second: "~180m 2s",
 	} {
-		if got := savedTime(d); got != want {
-			t.Errorf("savedTime(%v) = %q, want %q", d, got, want)
+		if got := cmdline.SavedTime(d); got != want {
+			t.Errorf("cmdline.SavedTime(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"bytes"
 	"context"
 	"errors"
@@ -121,7 +123,7 @@ func pushEntry(t *testing.T, repo, tag string, created time.Time, ann map[string
 // planFor computes the Plan probe would compute for ws.
 func planFor(t *testing.T, ws string) *plan.Plan {
 	t.Helper()
-	ro, err := (&resolveFlags{}).options(&rootOptions{workspaceFolder: ws, format: "text"}, &registryOptions{})
+	ro, err := (&cmdline.ResolveFlags{}).Options(&cmdline.Root{WorkspaceFolder: ws, Format: "text"}, &cmdline.RegistryFlags{})
 	if err != nil {
 		t.Fatal(err)
 	}

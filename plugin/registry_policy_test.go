@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"encoding/pem"
 	"io"
 	"log"
@@ -101,7 +103,7 @@ func TestRegistryMirror(t *testing.T) {
 		t.Error("the mirror was not asked for the image")
 	}
 	// The Plan keeps the public name; the mirror only served the bytes.
-	reg2, err := (&registryOptions{mirrors: []string{"ghcr.io=" + reg.Host + "/ghcr-mirror"}}).client((&rootOptions{}).credentials())
+	reg2, err := (&cmdline.RegistryFlags{Mirrors: []string{"ghcr.io=" + reg.Host + "/ghcr-mirror"}}).Client((&cmdline.Root{}).Credentials())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestRegistryMirror(t *testing.T) {
 		t.Errorf("resolved %+v, %v", img, err)
 	}
 	for _, bad := range []string{"ghcr.io", "=x", "ghcr.io=bad host"} {
-		if _, err := (&registryOptions{mirrors: []string{bad}}).client((&rootOptions{}).credentials()); err == nil {
+		if _, err := (&cmdline.RegistryFlags{Mirrors: []string{bad}}).Client((&cmdline.Root{}).Credentials()); err == nil {
 			t.Errorf("--registry-mirror %q accepted", bad)
 		}
 	}

@@ -1,77 +1,39 @@
 package plugin
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"strings"
-
 	"github.com/docker/cli/cli/command"
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/plugin/builder"
-	"github.com/devcache/devcache/plugin/registry"
-	"github.com/devcache/devcache/plugin/resolver"
+	"github.com/devcache/devcache/plugin/cmdline"
+
+	// Compose configs: compose-go, registered as compose.Load's loader.
+	_ "github.com/devcache/devcache/devcontainer/compose/composego"
 )
 
-// rootOptions are the flags every command shares.
+// rootOptions are the flags every command shares (cmdline.Root) and the
+// docker CLI the commands that build reach the engine and builders with.
 type rootOptions struct {
-	dockerCli       command.Cli
-	workspaceFolder string
-	config          string
-	builderName     string
-	buildkitHost    string
-	platforms       []string
-	progress        string
-	format          string
+	*cmdline.Root
+	dockerCli command.Cli
 }
 
-// NewRootCommand returns the `devcache` command tree for the docker CLI.
+// NewRootCommand returns the whole `devcache` command tree for the docker
+// CLI: cmdline's root, probe and version, and the commands that build.
 func NewRootCommand(dockerCli command.Cli) *cobra.Command {
-	opts := &rootOptions{dockerCli: dockerCli}
-	root := &cobra.Command{
-		Use:   "devcache",
-		Short: "Build and cache dev container images with BuildKit",
-		Long: `devcache builds the image a .devcontainer/devcontainer.json describes, exactly as
-the reference devcontainer CLI would, with BuildKit doing the work, and caches
-it in an OCI registry so that an unchanged config starts in seconds.
-
-Every flag can also be set with an environment variable: DEVCACHE_ followed by
-the flag name in upper case with dashes as underscores (e.g. DEVCACHE_CACHE_REPO).`,
-		Example: `  # CI: build once and push the image and its layer cache, keyed by the config
-  docker devcache push --cache-repo registry.example.com/team/devcache
-
-  # Workspace start: is a prebuilt image for this exact config there? (exit 0 hit, 1 miss, 2 error)
-  docker devcache probe --cache-repo registry.example.com/team/devcache
-
-  # Build with the shared layer cache and push a tag of your own
-  docker devcache build --cache-repo registry.example.com/team/devcache --push -t registry.example.com/me/dev:latest
-
-  # Pin features, pre-pull for offline builds, show what would be built
-  docker devcache lock
-  docker devcache warm --dir /var/cache/devcache
-  docker devcache plan --format json`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+	opts := &rootOptions{Root: &cmdline.Root{}, dockerCli: dockerCli}
+	if dockerCli != nil {
+		opts.DockerConfig = func() *configfile.ConfigFile { return dockerCli.ConfigFile() }
 	}
-	pf := root.PersistentFlags()
-	pf.StringVar(&opts.workspaceFolder, "workspace-folder", "", "Workspace folder (default: the current directory)")
-	pf.StringVar(&opts.config, "config", "", "devcontainer.json to use (default: .devcontainer/devcontainer.json, then .devcontainer.json)")
-	pf.StringVar(&opts.builderName, "builder", "", "buildx builder to use (default: the current builder)")
-	pf.StringVar(&opts.buildkitHost, "buildkit-host", os.Getenv("BUILDKIT_HOST"), "BuildKit daemon address, instead of a buildx builder (env BUILDKIT_HOST)")
-	pf.StringSliceVar(&opts.platforms, "platform", nil, "Target platforms (e.g. linux/amd64,linux/arm64)")
-	pf.StringVar(&opts.progress, "progress", defaultProgress(), "Progress output: auto, plain, tty, rawjson or quiet (env BUILDKIT_PROGRESS)")
-	pf.StringVar(&opts.format, "format", "text", "Result format: text or json")
-
+	var more []*cobra.Command
 	for _, mk := range commands {
-		root.AddCommand(mk(opts))
+		more = append(more, mk(opts))
 	}
-	bindEnv(root)
-	return root
+	return cmdline.NewCommand(opts.Root, more...)
 }
 
-// commands are the subcommands, in help order. Each command's file adds
+// commands are the subcommands beyond cmdline's. Each command's file adds
 // itself from an init function, so commands can be added without touching
 // this file.
 var commands []func(*rootOptions) *cobra.Command
@@ -83,132 +45,10 @@ func registerCommand(mk func(*rootOptions) *cobra.Command) {
 func init() {
 	registerCommand(newBuildCommand)
 	registerCommand(newPlanCommand)
-	registerCommand(newVersionCommand)
-}
-
-func defaultProgress() string {
-	if v := os.Getenv("BUILDKIT_PROGRESS"); v != "" {
-		return v
-	}
-	return "auto"
-}
-
-// bindEnv gives every flag of every command a DEVCACHE_* environment
-// variable default, parsed as the flag parses its value. A flag set on the
-// command line wins. A value the flag refuses is an error of every command
-// that has the flag (unless the command line sets it), reported through the
-// command's flag error function (exit 2 for probe), naming the variable.
-func bindEnv(root *cobra.Command) {
-	bad := map[*pflag.Flag]error{}
-	apply := func(fs *pflag.FlagSet) {
-		fs.VisitAll(func(f *pflag.Flag) {
-			env := EnvName(f.Name)
-			v, ok := os.LookupEnv(env)
-			if !ok || f.Changed {
-				return
-			}
-			if !strings.Contains(f.Usage, env) {
-				f.Usage += " (env " + env + ")"
-			}
-			if err := setFromEnv(f, v); err != nil {
-				bad[f] = fmt.Errorf("%s=%q: %w (the variable sets --%s; fix or unset it)", env, v, err, f.Name)
-				return
-			}
-			f.DefValue = v
-		})
-	}
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		apply(c.Flags())
-		apply(c.PersistentFlags())
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(root)
-	if len(bad) > 0 {
-		checkEnvOnRun(root, bad)
-	}
-}
-
-// setFromEnv sets f from its variable's value v: a list for slice flags.
-func setFromEnv(f *pflag.Flag, v string) error {
-	if sv, isSlice := f.Value.(pflag.SliceValue); isSlice {
-		return sv.Replace(splitList(v))
-	}
-	return f.Value.Set(v)
-}
-
-// checkEnvOnRun makes every runnable command below root fail before it
-// runs when one of its flags (its own or inherited) has a bad variable
-// value and is not set on the command line.
-func checkEnvOnRun(root *cobra.Command, bad map[*pflag.Flag]error) {
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-		if !c.Runnable() {
-			return
-		}
-		next := c.PreRunE
-		c.PreRunE = func(cmd *cobra.Command, args []string) error {
-			var errs []error
-			cmd.Flags().VisitAll(func(f *pflag.Flag) {
-				if err, ok := bad[f]; ok && !f.Changed {
-					errs = append(errs, err)
-				}
-			})
-			if len(errs) > 0 {
-				return cmd.FlagErrorFunc()(cmd, errors.Join(errs...))
-			}
-			if next != nil {
-				return next(cmd, args)
-			}
-			return nil
-		}
-	}
-	walk(root)
-}
-
-// EnvName is the environment variable that sets flag name.
-func EnvName(flag string) string {
-	return "DEVCACHE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// workspace finds the workspace folder and its config (--workspace-folder,
-// --config) the way the reference CLI does.
-func (o *rootOptions) workspace() (*resolver.Workspace, error) {
-	return resolver.FindWorkspace(o.workspaceFolder, o.config)
 }
 
 // builderOptions is where the builder flags (--builder, --buildkit-host) point;
 // cacheExport refuses a builder that cannot export the layer cache.
 func (o *rootOptions) builderOptions(cacheExport bool) builder.Options {
-	return builder.Options{Host: o.buildkitHost, DockerCli: o.dockerCli, Name: o.builderName, CacheExport: cacheExport}
-}
-
-// credentials are the registry credentials of this command run, its one
-// credential source: the docker CLI's config file, the one `docker --config
-// DIR` or DOCKER_CONFIG selects, with its credential helpers (plus
-// DEVCONTAINERS_OCI_AUTH and GITHUB_TOKEN, see registry.Credentials).
-// Resolution, probe, tags, referrers, prune, warm and the BuildKit session
-// all use it.
-func (o *rootOptions) credentials() *registry.Credentials {
-	if o.dockerCli != nil && o.dockerCli.ConfigFile() != nil {
-		return registry.NewCredentials(o.dockerCli.ConfigFile())
-	}
-	// Tests run the commands without a docker CLI: DOCKER_CONFIG or
-	// ~/.docker, read now (config.Dir() keeps the first value it saw).
-	return registry.LoadCredentials("")
+	return builder.Options{Host: o.BuildkitHost, DockerCli: o.dockerCli, Name: o.BuilderName, CacheExport: cacheExport}
 }

@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/devcache/devcache/plugin/cmdline"
+
 	"context"
 	"fmt"
 
@@ -16,8 +18,8 @@ type warmOptions struct {
 	dir      string
 	images   []string
 	noConfig bool
-	resolve  resolveFlags
-	reg      registryOptions
+	resolve  cmdline.ResolveFlags
+	reg      cmdline.RegistryFlags
 }
 
 // newWarmCommand is `docker devcache warm`.
@@ -53,7 +55,7 @@ needs no registry for its sources at all.`,
 	f.StringVar(&o.dir, "dir", "", "OCI layout directory to fill (created when missing; required)")
 	f.StringArrayVar(&o.images, "image", nil, "An image to warm (repeatable)")
 	f.BoolVar(&o.noConfig, "no-config", false, "Warm only the --image references, not the workspace's config")
-	addResolveFlags(f, &o.resolve, &o.reg)
+	cmdline.AddResolveFlags(f, &o.resolve, &o.reg)
 	return cmd
 }
 
@@ -69,9 +71,9 @@ func runWarm(cmd *cobra.Command, root *rootOptions, o *warmOptions, configs []st
 	if o.noConfig && len(configs) > 0 {
 		return fmt.Errorf("--no-config with config arguments %q", configs)
 	}
-	ctx, cancel := o.reg.context(cmd)
+	ctx, cancel := o.reg.Context(cmd)
 	defer cancel()
-	ro, err := o.resolve.withoutWorkspace(root, &o.reg)
+	ro, err := o.resolve.WithoutWorkspace(root.Root, &o.reg)
 	if err != nil {
 		return err
 	}
@@ -96,7 +98,7 @@ func runWarm(cmd *cobra.Command, root *rootOptions, o *warmOptions, configs []st
 			return err
 		}
 	}
-	return printWarm(cmd, root.format, o.dir, targets)
+	return printWarm(cmd, root.Format, o.dir, targets)
 }
 
 // imageTargets are the --image references for each platform, each
@@ -123,13 +125,13 @@ func configTargets(ctx context.Context, root *rootOptions, ro resolver.Options, 
 		roots = nil
 		for _, c := range configs {
 			r := *root
-			r.config = c
+			r.Config = c
 			roots = append(roots, &r)
 		}
 	}
 	var out []warm.Target
 	for _, r := range roots {
-		ws, err := r.workspace()
+		ws, err := r.Workspace()
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +150,7 @@ func configTargets(ctx context.Context, root *rootOptions, ro resolver.Options, 
 func printWarm(cmd *cobra.Command, format, dir string, ts []warm.Target) error {
 	out := cmd.OutOrStdout()
 	if format == "json" {
-		return writeJSON(out, map[string]any{"dir": dir, "refs": ts})
+		return cmdline.WriteJSON(out, map[string]any{"dir": dir, "refs": ts})
 	}
 	fetched := 0
 	for _, t := range ts {

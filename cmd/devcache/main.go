@@ -1,38 +1,28 @@
 // Command devcache is devcache's whole command line: every command of
-// `docker devcache`, run directly as `devcache COMMAND` or by the
-// docker-devcache plugin binary, which answers the docker CLI's metadata
-// call, probe and version itself and hands every other command to this
-// binary (it would otherwise pay this binary's start-up on every probe).
+// `docker devcache`, run directly as `devcache COMMAND` or handed over by
+// the docker-devcache plugin binary, which answers the docker CLI's
+// metadata call, probe and version itself and execs this binary for every
+// other command (this binary links BuildKit's client, the docker CLI and
+// the Compose loader, whose start-up a probe should not pay).
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"os"
 
-	"github.com/devcache/devcache/internal/version"
-	"github.com/devcache/devcache/plugin"
-	"github.com/docker/cli/cli-plugins/metadata"
+	"github.com/docker/cli/cli"
 	cliplugin "github.com/docker/cli/cli-plugins/plugin"
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/cli/cli/debug"
+	"go.opentelemetry.io/otel"
+
+	"github.com/devcache/devcache/plugin"
+	"github.com/devcache/devcache/plugin/cmdline"
 )
 
-var meta = metadata.Metadata{
-	SchemaVersion:    "0.1.0",
-	Vendor:           "devcache",
-	Version:          version.Version,
-	ShortDescription: "Build and cache dev container images with BuildKit",
-	URL:              "https://github.com/devcache/devcache",
-}
-
 func main() {
-	// The docker CLI asks every plugin for its metadata before running
-	// it (docker devcache … runs this binary twice): answer before
-	// building the docker CLI and the command tree, as the plugin
-	// framework's own metadata subcommand would.
-	if len(os.Args) == 2 && os.Args[1] == metadata.MetadataSubcommandName {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "     ")
-		if err := enc.Encode(meta); err != nil {
+	if cmdline.IsMetadataCall(os.Args[1:]) {
+		if err := cmdline.WriteMetadata(os.Stdout); err != nil {
 			os.Exit(1)
 		}
 		return
@@ -42,5 +32,15 @@ func main() {
 	if cliplugin.RunningStandalone() && (len(os.Args) < 2 || os.Args[1] != "devcache") {
 		os.Args = append([]string{os.Args[0], "devcache"}, os.Args[1:]...)
 	}
-	cliplugin.Run(plugin.NewRootCommand, meta)
+	otel.SetErrorHandler(debug.OTELErrorHandler) // as cliplugin.Run does
+	dockerCli, err := command.NewDockerCli()
+	if err != nil {
+		cmdline.Exit(err)
+	}
+	err = cliplugin.RunPlugin(dockerCli, plugin.NewRootCommand(dockerCli), cmdline.Metadata)
+	// The framework's own failures are docker CLI status errors.
+	if st, ok := errors.AsType[cli.StatusError](err); ok {
+		err = cmdline.StatusError{Cause: st.Cause, Status: st.Status, StatusCode: st.StatusCode}
+	}
+	cmdline.Exit(err)
 }

@@ -1,43 +1,63 @@
-// Command docker-devcache is the `docker devcache` CLI plugin. It also runs
-// directly as `docker-devcache COMMAND`.
+// Command docker-devcache is the `docker devcache` CLI plugin. It answers
+// the docker CLI's metadata call, probe and version itself and execs the
+// devcache binary (cmd/devcache) for every other command: the docker CLI
+// starts a plugin twice per command (metadata, then the command), and a
+// probe should cost about one registry round trip, not two starts of a
+// binary that links BuildKit's client, the docker CLI and the Compose
+// loader. It also runs directly as `docker-devcache COMMAND`.
 package main
 
 import (
-	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 
-	"github.com/devcache/devcache/internal/version"
-	"github.com/devcache/devcache/plugin"
-	"github.com/docker/cli/cli-plugins/metadata"
-	cliplugin "github.com/docker/cli/cli-plugins/plugin"
+	"github.com/spf13/cobra"
+
+	"github.com/devcache/devcache/devcontainer/compose"
+	"github.com/devcache/devcache/plugin/cmdline"
 )
 
-var meta = metadata.Metadata{
-	SchemaVersion:    "0.1.0",
-	Vendor:           "devcache",
-	Version:          version.Version,
-	ShortDescription: "Build and cache dev container images with BuildKit",
-	URL:              "https://github.com/devcache/devcache",
-}
-
 func main() {
-	// The docker CLI asks every plugin for its metadata before running
-	// it (docker devcache … runs this binary twice): answer before
-	// building the docker CLI and the command tree, as the plugin
-	// framework's own metadata subcommand would.
-	if len(os.Args) == 2 && os.Args[1] == metadata.MetadataSubcommandName {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "     ")
-		if err := enc.Encode(meta); err != nil {
+	if cmdline.IsMetadataCall(os.Args[1:]) {
+		if err := cmdline.WriteMetadata(os.Stdout); err != nil {
 			os.Exit(1)
 		}
 		return
 	}
-	// Run directly, the plugin framework still expects the plugin's name as
-	// the first argument, as the docker CLI passes it.
-	if cliplugin.RunningStandalone() && (len(os.Args) < 2 || os.Args[1] != "devcache") {
-		os.Args = append([]string{os.Args[0], "devcache"}, os.Args[1:]...)
+	args, configDir := pluginArgs(os.Args[1:], os.Getenv(reexecEnv) != "")
+	root := cmdline.NewCommand(&cmdline.Root{DockerConfigDir: configDir})
+	cmd, _, err := root.Find(args)
+	if err != nil || !ownCommand(root, cmd) {
+		handOver(cmd)
 	}
-	cliplugin.Run(plugin.NewRootCommand, meta)
+	root.SetArgs(args)
+	err = root.Execute()
+	if errors.Is(err, compose.ErrNoLoader) {
+		// A Compose config: only the devcache binary loads Compose
+		// projects. Nothing was written yet.
+		handOver(cmd)
+	}
+	cmdline.Exit(err)
+}
+
+// ownCommand tells whether this binary runs cmd itself: probe and version.
+func ownCommand(root, cmd *cobra.Command) bool {
+	return cmd != nil && cmd != root && cmd.Parent() == root && cmd.Runnable() &&
+		(cmd.Name() == "probe" || cmd.Name() == "version")
+}
+
+// handOver execs the devcache binary with this process's arguments and
+// environment; it returns only on failure, with exit code 2 for probe
+// (an error, never a miss) and 1 otherwise.
+func handOver(cmd *cobra.Command) {
+	code := 1
+	if cmd != nil && cmd.Name() == "probe" {
+		code = cmdline.ExitError
+	}
+	path, err := enginePath()
+	if err == nil {
+		err = execEngine(path, os.Args[1:])
+	}
+	cmdline.Exit(cmdline.StatusError{Cause: err, Status: fmt.Sprintf("docker-devcache: %v", err), StatusCode: code})
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 
@@ -23,6 +24,9 @@ func composeBase(ctx context.Context, ws string, cfg *devcontainer.Config, o Opt
 		return nil, "", "", cfg.Errorf("dockerComposeFile", "dockerComposeFile", "%v", err)
 	}
 	svc, err := compose.Load(ctx, compose.Options{Files: files, Service: cfg.Compose.Service, Environ: environ, EnvFile: envFile, ReadFile: o.ReadFile})
+	if errors.Is(err, compose.ErrNoLoader) {
+		return nil, "", "", err
+	}
 	if err != nil {
 		return nil, "", "", cfg.Errorf("dockerComposeFile", "dockerComposeFile", "%v", err)
 	}

@@ -10,6 +10,9 @@ import (
 	"github.com/devcache/devcache/devcontainer"
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/devcontainer/resolve"
+
+	// Compose configs: compose-go, registered as compose.Load's loader.
+	_ "github.com/devcache/devcache/devcontainer/compose/composego"
 )
 
 const composeConfig = `{

@@ -17,6 +17,9 @@ import (
 	"github.com/devcache/devcache/plugin/probe"
 	"github.com/devcache/devcache/plugin/registry"
 	"github.com/devcache/devcache/plugin/resolver"
+
+	// Compose configs: compose-go, registered as compose.Load's loader.
+	_ "github.com/devcache/devcache/devcontainer/compose/composego"
 )
 
 // defaultTimeout is the CLI's --timeout default.

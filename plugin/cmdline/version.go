@@ -1,4 +1,4 @@
-package plugin
+package cmdline
 
 import (
 	"encoding/json"
@@ -9,14 +9,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newVersionCommand(opts *rootOptions) *cobra.Command {
+func newVersionCommand(opts *Root) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print devcache's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			if opts.format == "json" {
+			if opts.Format == "json" {
 				return json.NewEncoder(out).Encode(map[string]any{
 					"version":        version.Version,
 					"frontendImage":  version.FrontendImage,

@@ -1,4 +1,4 @@
-package plugin
+package cmdline
 
 import (
 	"encoding/json"
@@ -16,18 +16,18 @@ import (
 // This file holds the output helpers the commands share: JSON, the
 // $GITHUB_OUTPUT step outputs, result files.
 
-// writeJSON writes v as indented JSON.
-func writeJSON(w io.Writer, v any) error {
+// WriteJSON writes v as indented JSON.
+func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
 
-// appendGitHubOutput writes the step outputs probe and push share to the
+// AppendGitHubOutput writes the step outputs probe and push share to the
 // file named by $GITHUB_OUTPUT, when set: hit, cached-image (the entry,
 // <repo>@sha256:…) and key-tag (from keyRef, <repo>:<tag>).
-func appendGitHubOutput(hit bool, image, keyRef string) error {
+func AppendGitHubOutput(hit bool, image, keyRef string) error {
 	path := os.Getenv("GITHUB_OUTPUT")
 	if path == "" {
 		return nil
@@ -47,15 +47,15 @@ func appendGitHubOutput(hit bool, image, keyRef string) error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data atomically (internal/atomicfile),
+// WriteFileAtomic replaces path with data atomically (internal/atomicfile),
 // so a failure never leaves a half-written file behind.
-func writeFileAtomic(path string, data []byte) error {
+func WriteFileAtomic(path string, data []byte) error {
 	return atomicfile.Write(path, data, 0o644)
 }
 
-// writeMetadataFile writes v as indented JSON to path (--metadata-file),
+// WriteMetadataFile writes v as indented JSON to path (--metadata-file),
 // when set.
-func writeMetadataFile(path string, v any) error {
+func WriteMetadataFile(path string, v any) error {
 	if path == "" {
 		return nil
 	}
@@ -63,14 +63,14 @@ func writeMetadataFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := WriteFileAtomic(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("--metadata-file: %w", err)
 	}
 	return nil
 }
 
-// repoOf returns the repository part of an image reference (no tag/digest).
-func repoOf(ref string) string {
+// RepoOf returns the repository part of an image reference (no tag/digest).
+func RepoOf(ref string) string {
 	n, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return ref
@@ -78,9 +78,9 @@ func repoOf(ref string) string {
 	return n.Name()
 }
 
-// savedTime formats a build duration as "~Xm Ys", or "<1s" for a
+// SavedTime formats a build duration as "~Xm Ys", or "<1s" for a
 // sub-second build (which "~0m 0s" would misreport as none).
-func savedTime(d time.Duration) string {
+func SavedTime(d time.Duration) string {
 	if d < time.Second {
 		return "<1s"
 	}
@@ -88,8 +88,8 @@ func savedTime(d time.Duration) string {
 	return fmt.Sprintf("~%dm %ds", s/60, s%60)
 }
 
-// checkFormat refuses a --format other than text and json.
-func checkFormat(format string) error {
+// CheckFormat refuses a --format other than text and json.
+func CheckFormat(format string) error {
 	if format != "text" && format != "json" && format != "" {
 		return fmt.Errorf("unknown --format %q (text or json)", format)
 	}

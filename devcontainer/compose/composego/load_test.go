@@ -1,4 +1,4 @@
-package compose
+package composego
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/devcache/devcache/devcontainer"
+	"github.com/devcache/devcache/devcontainer/compose"
 )
 
 func write(t *testing.T, dir string, files map[string]string) {
@@ -25,13 +26,13 @@ func write(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func load(t *testing.T, dir string, service string, env []string, files ...string) (*Service, error) {
+func loadFiles(t *testing.T, dir string, service string, env []string, files ...string) (*compose.Service, error) {
 	t.Helper()
 	var abs []string
 	for _, f := range files {
 		abs = append(abs, filepath.ToSlash(filepath.Join(dir, f)))
 	}
-	return Load(context.Background(), Options{Files: abs, Service: service, Environ: env})
+	return compose.Load(context.Background(), Options{Files: abs, Service: service, Environ: env})
 }
 
 // The files merge in order, .env of the first file's folder and the
@@ -62,7 +63,7 @@ services:
 		".devcontainer/.env":                  "FLAVOR=fromdotenv\nFROM_ENV=dotenv\n",
 		".devcontainer/docker-compose.ci.yml": "services:\n  app:\n    build:\n      args: {EXTRA: x}\n",
 	})
-	s, err := load(t, dir, "app", []string{"FROM_ENV=client"}, ".devcontainer/docker-compose.yml", ".devcontainer/docker-compose.ci.yml")
+	s, err := loadFiles(t, dir, "app", []string{"FROM_ENV=client"}, ".devcontainer/docker-compose.yml", ".devcontainer/docker-compose.ci.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ services:
 func TestLoadImageService(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{"docker-compose.yml": "services:\n  app:\n    image: ${IMG:-alpine:3.20}\n    user: node\n    env_file: [{path: not-here.env, required: true}]\n    label_file: not-here.labels\n"})
-	s, err := load(t, dir, "app", []string{"IMG=busybox:1"}, "docker-compose.yml")
+	s, err := loadFiles(t, dir, "app", []string{"IMG=busybox:1"}, "docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestLoadErrors(t *testing.T) {
 		{"missing.yml", "app", []string{"missing.yml not found"}},
 		{"invalid.yml", "app", []string{"invalid.yml: invalid YAML", "line 3"}},
 	} {
-		_, err := load(t, dir, tc.service, nil, tc.file)
+		_, err := loadFiles(t, dir, tc.service, nil, tc.file)
 		if err == nil {
 			t.Fatalf("%s %s: no error", tc.file, tc.service)
 		}
@@ -138,7 +139,7 @@ func TestLoadExtendsFile(t *testing.T) {
 		"common/base.yml":       "services:\n  base:\n    build:\n      context: ctx\n      args: {A: \"${A}\"}\n",
 		"common/ctx/Dockerfile": "FROM scratch\n",
 	})
-	s, err := load(t, dir, "app", []string{"HOME_DIR=/h"}, "dev/compose.yml")
+	s, err := loadFiles(t, dir, "app", []string{"HOME_DIR=/h"}, "dev/compose.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestLoadExtendsFileThroughReadFile(t *testing.T) {
 		return nil, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
 	}
 	o := Options{Files: []string{"/ctx/.devcontainer/docker-compose.yml"}, Service: "app", Environ: []string{}, ReadFile: read}
-	s, err := Load(context.Background(), o)
+	s, err := compose.Load(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestLoadExtendsFileThroughReadFile(t *testing.T) {
 		t.Fatalf("build = %+v", s.Build)
 	}
 	delete(files, "/ctx/common/deeper/root.yml")
-	if _, err := Load(context.Background(), o); err == nil || !strings.Contains(err.Error(), "/ctx/common/deeper/root.yml not found") || strings.Contains(err.Error(), "devcache-compose-extends") {
+	if _, err := compose.Load(context.Background(), o); err == nil || !strings.Contains(err.Error(), "/ctx/common/deeper/root.yml not found") || strings.Contains(err.Error(), "devcache-compose-extends") {
 		t.Errorf("missing extended file: %v", err)
 	}
 }

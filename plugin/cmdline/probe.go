@@ -1,4 +1,4 @@
-package plugin
+package cmdline
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/docker/cli/cli"
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/plugin/probe"
@@ -15,9 +14,9 @@ import (
 
 // Exit codes of probe.
 const (
-	exitHit   = 0
-	exitMiss  = 1
-	exitError = 2
+	ExitHit   = 0
+	ExitMiss  = 1
+	ExitError = 2
 )
 
 // probeOptions are the flags of `docker devcache probe`.
@@ -26,15 +25,15 @@ type probeOptions struct {
 	scope     string
 	maxAge    time.Duration
 	explain   bool
-	resolve   resolveFlags
-	reg       registryOptions
+	resolve   ResolveFlags
+	reg       RegistryFlags
 }
 
-// probeResult is what probe reports (the JSON of --format json).
-type probeResult = probe.Result
+// ProbeResult is what probe reports (the JSON of --format json).
+type ProbeResult = probe.Result
 
 // newProbeCommand is `docker devcache probe`.
-func newProbeCommand(root *rootOptions) *cobra.Command {
+func newProbeCommand(root *Root) *cobra.Command {
 	var o probeOptions
 	cmd := &cobra.Command{
 		Use:   "probe --cache-repo REPO",
@@ -83,54 +82,52 @@ When $GITHUB_OUTPUT is set, hit=, cached-image= and key-tag= are appended to it.
 	f := cmd.Flags()
 	f.StringVar(&o.cacheRepo, "cache-repo", "", "Repository of the cache entries (e.g. ghcr.io/acme/devcache)")
 	f.StringVar(&o.scope, "cache-scope", "", "Cache scope for --explain (default: the config's path in the workspace)")
-	durationVar(f, &o.maxAge, "max-age", 0, "Entries older than this are misses (e.g. 7d, 1d12h or 36h; 0: any age)")
+	DurationVar(f, &o.maxAge, "max-age", 0, "Entries older than this are misses (e.g. 7d, 1d12h or 36h; 0: any age)")
 	f.BoolVar(&o.explain, "explain", false, "On a miss, list the Plan inputs that differ from the newest entry of the same scope")
-	addResolveFlags(f, &o.resolve, &o.reg)
+	AddResolveFlags(f, &o.resolve, &o.reg)
 	return cmd
 }
 
-func init() { registerCommand(newProbeCommand) }
-
 // probeError makes err exit with code 2.
 func probeError(err error) error {
-	return cli.StatusError{Cause: err, Status: "error: " + err.Error(), StatusCode: exitError}
+	return StatusError{Cause: err, Status: "error: " + err.Error(), StatusCode: ExitError}
 }
 
-func runProbe(cmd *cobra.Command, root *rootOptions, o *probeOptions) error {
-	ctx, cancel := o.reg.context(cmd)
+func runProbe(cmd *cobra.Command, root *Root, o *probeOptions) error {
+	ctx, cancel := o.reg.Context(cmd)
 	defer cancel()
 	res, err := runProbeOnce(ctx, root, o)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w (%v; raise --timeout)", err, ctx.Err())
 		} else if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (timed out after %s; raise --timeout)", err, o.reg.timeout)
+			err = fmt.Errorf("%w (timed out after %s; raise --timeout)", err, o.reg.Timeout)
 		}
 		return probeError(err)
 	}
 	if err := writeGitHubOutput(res); err != nil {
 		return probeError(err)
 	}
-	if err := printProbe(cmd.OutOrStdout(), root.format, res); err != nil {
+	if err := printProbe(cmd.OutOrStdout(), root.Format, res); err != nil {
 		return probeError(err)
 	}
 	if !res.Hit {
-		return cli.StatusError{Status: "miss: " + res.Reason, StatusCode: exitMiss}
+		return StatusError{Status: "miss: " + res.Reason, StatusCode: ExitMiss}
 	}
 	return nil
 }
 
 // runProbeOnce turns the flags into a probe and runs it; an error is
 // never a miss.
-func runProbeOnce(ctx context.Context, root *rootOptions, o *probeOptions) (*probeResult, error) {
-	if err := checkFormat(root.format); err != nil {
+func runProbeOnce(ctx context.Context, root *Root, o *probeOptions) (*ProbeResult, error) {
+	if err := CheckFormat(root.Format); err != nil {
 		return nil, err
 	}
-	repo, err := cacheRepository(o.cacheRepo)
+	repo, err := CacheRepository(o.cacheRepo)
 	if err != nil {
 		return nil, err
 	}
-	ro, err := o.resolve.options(root, &o.reg)
+	ro, err := o.resolve.Options(root, &o.reg)
 	if err != nil {
 		return nil, err
 	}
@@ -139,9 +136,9 @@ func runProbeOnce(ctx context.Context, root *rootOptions, o *probeOptions) (*pro
 
 // printProbe writes the result: on a hit the DEVCACHE_CACHED_IMAGE= line
 // (text) or the JSON object; a miss's reason goes to stderr via the exit.
-func printProbe(w io.Writer, format string, res *probeResult) error {
+func printProbe(w io.Writer, format string, res *ProbeResult) error {
 	if format == "json" {
-		return writeJSON(w, res)
+		return WriteJSON(w, res)
 	}
 	if res.Hit {
 		_, err := fmt.Fprintf(w, "DEVCACHE_CACHED_IMAGE=%s\n", res.Image)
@@ -156,6 +153,6 @@ func printProbe(w io.Writer, format string, res *probeResult) error {
 
 // writeGitHubOutput appends hit=, cached-image= and key-tag= to the file
 // named by $GITHUB_OUTPUT, when set.
-func writeGitHubOutput(res *probeResult) error {
-	return appendGitHubOutput(res.Hit, res.Image, res.Ref)
+func writeGitHubOutput(res *ProbeResult) error {
+	return AppendGitHubOutput(res.Hit, res.Image, res.Ref)
 }

@@ -1,0 +1,20 @@
+//go:build !windows
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// execEngine replaces this process with the devcache binary at path, with
+// args and this process's environment: same PID, same signals, same exit
+// code for the docker CLI.
+func execEngine(path string, args []string) error {
+	argv := append([]string{path}, args...)
+	if err := syscall.Exec(path, argv, os.Environ()); err != nil {
+		return fmt.Errorf("exec %s: %w", path, err)
+	}
+	return errExecReturned
+}
