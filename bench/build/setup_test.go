@@ -71,7 +71,8 @@ func setup(b *testing.B, s *stack.Stack, debian, cli string) (*bench, error) {
 	if out, err := exec.Command("cp", "-a", s.DockerConfig+"/.", dc).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("copying the stack's DOCKER_CONFIG: %v\n%s", err, out)
 	}
-	if err := installPlugin(ctx, filepath.Join(dc, "cli-plugins", "docker-devcache")); err != nil {
+	// $DEVCACHE_BENCH_PLUGIN: a prebuilt plugin, the devcache binary beside it.
+	if _, err := stack.InstallPlugin(ctx, filepath.Join(dc, "cli-plugins"), os.Getenv("DEVCACHE_BENCH_PLUGIN")); err != nil {
 		return nil, err
 	}
 	bn := &bench{
@@ -93,27 +94,6 @@ func setup(b *testing.B, s *stack.Stack, debian, cli string) (*bench, error) {
 	return bn, nil
 }
 
-// installPlugin builds this module's plugin (or copies
-// $DEVCACHE_BENCH_PLUGIN) to path.
-func installPlugin(ctx context.Context, path string) error {
-	if prebuilt := os.Getenv("DEVCACHE_BENCH_PLUGIN"); prebuilt != "" {
-		out, err := exec.Command("cp", prebuilt, path).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("DEVCACHE_BENCH_PLUGIN: %v\n%s", err, out)
-		}
-		return nil
-	}
-	root, err := stack.ModuleRoot()
-	if err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/docker-devcache")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the plugin: %v\n%s", err, out)
-	}
-	return nil
-}
 
 // workspace writes a workspace (its folder named "ws", so that both
 // tools see the same ${localWorkspaceFolderBasename}) whose git feature's

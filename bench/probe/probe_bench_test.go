@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/devcache/devcache/internal/stack"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -252,13 +252,7 @@ func pluginBinary(b *testing.B) string {
 			pluginErr = err
 			return
 		}
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		pluginPath = filepath.Join(dir, "docker-devcache")
-		out, err := exec.Command("go", "build", "-C", root, "-o", pluginPath, "./cmd/docker-devcache").CombinedOutput()
-		if err != nil {
-			pluginErr = fmt.Errorf("building the plugin: %v\n%s", err, out)
-		}
+		pluginPath, pluginErr = stack.InstallPlugin(context.Background(), dir, "")
 	})
 	if pluginErr != nil {
 		b.Fatal(pluginErr)

@@ -112,23 +112,10 @@ func TestConformance(t *testing.T) {
 		syntaxImage, bakeErr = frontendimage.Ensure(ctx, s)
 	})
 	step("plugin", func() {
-		plugin := filepath.Join(dockerConfig, "cli-plugins", "docker-devcache")
-		if prebuilt := os.Getenv("DEVCACHE_CONFORMANCE_PLUGIN"); prebuilt != "" {
-			// A plugin built elsewhere (e.g. from a commit while the
-			// working tree is being edited).
-			out, err := exec.Command("cp", prebuilt, plugin).CombinedOutput()
-			plugErr, pluginOutput = err, string(out)
-			return
-		}
-		root, err := stack.ModuleRoot()
-		if err != nil {
-			plugErr = err
-			return
-		}
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", plugin, "./cmd/docker-devcache")
-		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		plugErr, pluginOutput = err, string(out)
+		// DEVCACHE_CONFORMANCE_PLUGIN: a plugin built elsewhere (e.g. from
+		// a commit while the working tree is being edited), the devcache
+		// binary beside it.
+		_, plugErr = stack.InstallPlugin(ctx, filepath.Join(dockerConfig, "cli-plugins"), os.Getenv("DEVCACHE_CONFORMANCE_PLUGIN"))
 	})
 	wg.Wait()
 	if refErr != nil {

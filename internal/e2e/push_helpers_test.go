@@ -41,24 +41,14 @@ func pluginBinary(t testing.TB) string {
 			pluginErr = err
 			return
 		}
-		tmp, err := os.CreateTemp(dir, ".build-*")
+		// Both binaries in a directory of this run's own: a test binary
+		// running a previous build keeps it.
+		build, err := os.MkdirTemp(dir, "build-")
 		if err != nil {
 			pluginErr = err
 			return
 		}
-		tmp.Close()
-		defer os.Remove(tmp.Name())
-		cmd := exec.Command("go", "build", "-o", tmp.Name(), "./cmd/docker-devcache")
-		cmd.Dir = moduleRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			pluginErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		// Atomic: a test binary running the previous build keeps it.
-		pluginBin = filepath.Join(dir, "docker-devcache")
-		if err := os.Rename(tmp.Name(), pluginBin); err != nil {
-			pluginErr = err
-		}
+		pluginBin, pluginErr = stack.InstallPlugin(context.Background(), build, "")
 	})
 	if pluginErr != nil {
 		t.Fatal(pluginErr)

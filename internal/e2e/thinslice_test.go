@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"github.com/devcache/devcache/internal/stack"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -43,8 +45,10 @@ func TestThinSliceBuildxAndPlugin(t *testing.T) {
 	env, dockerConfig := dockerEnv(t, s)
 
 	// The plugin, installed where the docker CLI finds plugins.
-	pluginPath := filepath.Join(dockerConfig, "cli-plugins", "docker-devcache")
-	run(t, moduleRoot(t), nil, "go", "build", "-o", pluginPath, "./cmd/docker-devcache")
+	pluginPath, err := stack.InstallPlugin(context.Background(), filepath.Join(dockerConfig, "cli-plugins"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	baseCfg, _ := imageConfig(t, base)
 

@@ -21,23 +21,48 @@ var unlinked = []string{
 	"github.com/sigstore/",
 }
 
-// TestPluginLinkGraph fails when the plugin binary's import graph
-// (go list -deps ./cmd/docker-devcache) contains a package of unlinked,
-// naming the path that brings it in.
+// startOnly are import-path prefixes the docker-devcache binary, which the
+// docker CLI starts twice per `docker devcache probe`, must not link
+// beyond unlinked: what only the commands it hands to the devcache binary
+// need (BuildKit's client and gRPC, the docker CLI's command package, the
+// Compose loader and its JSON Schema compiler, OpenTelemetry's SDK).
+var startOnly = []string{
+	"github.com/moby/buildkit/client",
+	"google.golang.org/grpc",
+	"github.com/docker/cli/cli/command",
+	"github.com/docker/docker/",
+	"github.com/moby/moby/",
+	"github.com/compose-spec/compose-go/",
+	"github.com/santhosh-tekuri/jsonschema",
+	"github.com/devcache/devcache/devcontainer/compose/composego",
+	"go.opentelemetry.io/otel/sdk",
+}
+
+// TestPluginLinkGraph fails when a binary's import graph (go list -deps)
+// contains a package it must not link, naming the path that brings it in:
+// unlinked for both plugin binaries, startOnly too for docker-devcache.
 func TestPluginLinkGraph(t *testing.T) {
 	root := repoRoot(t)
+	checkLinks(t, root, "./cmd/devcache", unlinked)
+	checkLinks(t, root, "./cmd/docker-devcache", append(append([]string{}, unlinked...), startOnly...))
+}
+
+// checkLinks fails for each package of cmd's graph that a prefix of
+// banned matches.
+func checkLinks(t *testing.T, root, cmd string, banned []string) {
+	t.Helper()
 	imports := map[string][]string{}
 	var order []string
-	for _, line := range goList(t, root, "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./cmd/docker-devcache") {
+	for _, line := range goList(t, root, "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`, cmd) {
 		f := strings.Fields(line)
 		imports[f[0]] = f[1:]
 		order = append(order, f[0])
 	}
 	main := order[len(order)-1]
 	for _, pkg := range order {
-		for _, bad := range unlinked {
+		for _, bad := range banned {
 			if strings.HasPrefix(pkg, bad) || pkg == strings.TrimSuffix(bad, "/") {
-				t.Errorf("the plugin links %s: %s", pkg, strings.Join(importPath(imports, main, pkg), " -> "))
+				t.Errorf("%s links %s: %s", cmd, pkg, strings.Join(importPath(imports, main, pkg), " -> "))
 				break
 			}
 		}

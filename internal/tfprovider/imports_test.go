@@ -10,13 +10,13 @@ import (
 
 // TestProviderModulesStayOutOfThePlugin: Terraform's and go-git's modules,
 // which only the provider needs, are not in the import graph of
-// docker-devcache or the frontend.
+// docker-devcache, devcache or the frontend.
 func TestProviderModulesStayOutOfThePlugin(t *testing.T) {
 	root, err := stack.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "list", "-deps", "./cmd/docker-devcache", "./cmd/devcache-frontend")
+	cmd := exec.Command("go", "list", "-deps", "./cmd/docker-devcache", "./cmd/devcache", "./cmd/devcache-frontend")
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
