@@ -5,13 +5,11 @@ import (
 
 	"bytes"
 	"context"
-	"errors"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/docker/cli/cli"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -36,7 +34,7 @@ func isolate(t *testing.T) {
 }
 
 // cmdResult is a command run's outputs and exit code as the docker CLI's
-// plugin runner maps them (cli.StatusError's code, else 1).
+// binaries map them (cmdline.ExitCode).
 type cmdResult struct {
 	stdout, stderr string
 	code           int
@@ -55,14 +53,7 @@ func runDevcache(t *testing.T, args ...string) cmdResult {
 	defer cancel()
 	err := root.ExecuteContext(ctx)
 	r := cmdResult{stdout: out.String(), stderr: errb.String(), err: err}
-	var se cli.StatusError
-	switch {
-	case err == nil:
-	case errors.As(err, &se):
-		r.code = se.StatusCode
-		r.stderr += se.Error()
-	default:
-		r.code = 1
+	if r.code = cmdline.ExitCode(err); err != nil {
 		r.stderr += err.Error()
 	}
 	return r

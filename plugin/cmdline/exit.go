@@ -32,11 +32,19 @@ func Exit(err error) {
 	if err == nil {
 		os.Exit(0)
 	}
-	code := 1
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(ExitCode(err))
+}
+
+// ExitCode is the exit code err gives the process: 0 for nil, a
+// StatusError's code, else 1.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
 	var st StatusError
 	if errors.As(err, &st) && st.StatusCode != 0 {
-		code = st.StatusCode
+		return st.StatusCode
 	}
-	fmt.Fprintln(os.Stderr, err)
-	os.Exit(code)
+	return 1
 }
