@@ -25,9 +25,11 @@ import (
 func TestMain(m *testing.M) { stacktest.Main(m) }
 
 // fixture is a workspace with a digest-pinned base image and a locked OCI
-// feature, and a cache entry for it, on one registry.
+// feature, and a cache entry for it, on one registry; unpinned is the same
+// config naming the base image and the feature by tag, without a
+// lockfile (each probe resolves both), with an entry too.
 type fixture struct {
-	ws, cacheRepo, entryTag string
+	ws, unpinned, cacheRepo, entryTag string
 }
 
 func write(b *testing.B, p, content string, mode os.FileMode) {
@@ -87,13 +89,17 @@ func setup(b *testing.B, host string, features *resolvetest.Registry) fixture {
 	write(b, filepath.Join(ws, ".devcontainer", "local", "devcontainer-feature.json"), `{"id":"local","version":"1.0.0"}`, 0o644)
 	write(b, filepath.Join(ws, ".devcontainer", "local", "install.sh"), "#!/bin/sh\n", 0o755)
 	runCmd(b, "lock", "--workspace-folder", ws)
-	return fixture{ws: ws, cacheRepo: host + "/bench/cache"}
+	unpinned := filepath.Join(b.TempDir(), "ws")
+	write(b, filepath.Join(unpinned, ".devcontainer", "devcontainer.json"), `{"image": "`+host+`/bench/base:1", "features": {"./local": {}, "`+features.Host+`/bench/features/tool:1": {"v": "2"}}}`, 0o644)
+	write(b, filepath.Join(unpinned, ".devcontainer", "local", "devcontainer-feature.json"), `{"id":"local","version":"1.0.0"}`, 0o644)
+	write(b, filepath.Join(unpinned, ".devcontainer", "local", "install.sh"), "#!/bin/sh\n", 0o755)
+	return fixture{ws: ws, unpinned: unpinned, cacheRepo: host + "/bench/cache"}
 }
 
-// addEntry makes probe hit: it learns the key tag from a miss and pushes an
-// image there.
-func (f *fixture) addEntry(b *testing.B) {
-	out, _ := runProbe(b, "--workspace-folder", f.ws, "--cache-repo", f.cacheRepo, "--format", "json")
+// addEntry makes probe of ws hit: it learns the key tag from a miss and
+// pushes an image there.
+func (f *fixture) addEntry(b *testing.B, ws string) {
+	out, _ := runProbe(b, "--workspace-folder", ws, "--cache-repo", f.cacheRepo, "--format", "json")
 	var res struct {
 		Ref string `json:"ref"`
 	}
@@ -108,8 +114,10 @@ func (f *fixture) addEntry(b *testing.B) {
 	if err := remote.Write(ref, img); err != nil {
 		b.Fatal(err)
 	}
-	f.entryTag = ref.Identifier()
-	if _, err := runProbe(b, "--workspace-folder", f.ws, "--cache-repo", f.cacheRepo); err != nil {
+	if ws == f.ws {
+		f.entryTag = ref.Identifier()
+	}
+	if _, err := runProbe(b, "--workspace-folder", ws, "--cache-repo", f.cacheRepo); err != nil {
 		b.Fatalf("probe does not hit: %v", err)
 	}
 }
@@ -119,7 +127,8 @@ func (f *fixture) addEntry(b *testing.B) {
 // served: reported as requests/op.
 func benchRegistry(b *testing.B, host string, features *resolvetest.Registry, requests func() []string, binDir string) {
 	f := setup(b, host, features)
-	f.addEntry(b)
+	f.addEntry(b, f.ws)
+	f.addEntry(b, f.unpinned)
 	entry, _ := name.ParseReference(f.cacheRepo + ":" + f.entryTag)
 
 	report := func(b *testing.B) {
@@ -156,15 +165,17 @@ func benchRegistry(b *testing.B, host string, features *resolvetest.Registry, re
 		// ping + HEAD, exit).
 		plug := pluginBinary(b)
 		env := append(os.Environ(), "XDG_CACHE_HOME="+os.Getenv("XDG_CACHE_HOME"), "DOCKER_CONFIG="+os.Getenv("DOCKER_CONFIG"))
-		b.Run("probe-binary", func(b *testing.B) {
-			for b.Loop() {
-				cmd := exec.Command(plug, "probe", "--workspace-folder", f.ws, "--cache-repo", f.cacheRepo)
-				cmd.Env = env
-				if out, err := cmd.CombinedOutput(); err != nil {
-					b.Fatalf("%v\n%s", err, out)
+		for name, ws := range map[string]string{"probe-binary": f.ws, "probe-binary-unpinned": f.unpinned} {
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					cmd := exec.Command(plug, "probe", "--workspace-folder", ws, "--cache-repo", f.cacheRepo)
+					cmd.Env = env
+					if out, err := cmd.CombinedOutput(); err != nil {
+						b.Fatalf("%v\n%s", err, out)
+					}
 				}
-			}
-		})
+			})
+		}
 		b.Run("version-binary", func(b *testing.B) {
 			// Process start alone: package init, the docker CLI's set-up,
 			// the command tree.
@@ -186,15 +197,17 @@ func benchRegistry(b *testing.B, host string, features *resolvetest.Registry, re
 			if err := os.Symlink(plug, filepath.Join(plugins, "docker-devcache")); err != nil && !os.IsExist(err) {
 				b.Fatal(err)
 			}
-			b.Run("probe-docker", func(b *testing.B) {
-				for b.Loop() {
-					cmd := exec.Command(docker, "devcache", "probe", "--workspace-folder", f.ws, "--cache-repo", f.cacheRepo)
-					cmd.Env = env
-					if out, err := cmd.CombinedOutput(); err != nil {
-						b.Fatalf("%v\n%s", err, out)
+			for name, ws := range map[string]string{"probe-docker": f.ws, "probe-docker-unpinned": f.unpinned} {
+				b.Run(name, func(b *testing.B) {
+					for b.Loop() {
+						cmd := exec.Command(docker, "devcache", "probe", "--workspace-folder", ws, "--cache-repo", f.cacheRepo)
+						cmd.Env = env
+						if out, err := cmd.CombinedOutput(); err != nil {
+							b.Fatalf("%v\n%s", err, out)
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 		b.Run("crane-digest", func(b *testing.B) {
 			for b.Loop() {
