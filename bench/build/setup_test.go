@@ -94,7 +94,6 @@ func setup(b *testing.B, s *stack.Stack, debian, cli string) (*bench, error) {
 	return bn, nil
 }
 
-
 // workspace writes a workspace (its folder named "ws", so that both
 // tools see the same ${localWorkspaceFolderBasename}) whose git feature's
 // editor option is editor.
