@@ -7,7 +7,8 @@ import (
 )
 
 // Compose is a Docker Compose config's `dockerComposeFile` and `service`.
-// The Compose files themselves are read by devcontainer/compose.
+// The Compose files themselves are read by devcontainer/compose (loaded by
+// devcontainer/compose/composego).
 type Compose struct {
 	// Files are the `dockerComposeFile` entries resolved against the
 	// config's directory, in order (later files override earlier ones);
