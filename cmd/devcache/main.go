@@ -21,12 +21,7 @@ import (
 )
 
 func main() {
-	if cmdline.IsMetadataCall(os.Args[1:]) {
-		if err := cmdline.WriteMetadata(os.Stdout); err != nil {
-			os.Exit(1)
-		}
-		return
-	}
+	cmdline.AnswerMetadataCall(os.Args[1:])
 	// Run directly, the plugin framework still expects the plugin's name as
 	// the first argument, as the docker CLI passes it.
 	if cliplugin.RunningStandalone() && (len(os.Args) < 2 || os.Args[1] != "devcache") {

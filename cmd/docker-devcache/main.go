@@ -19,12 +19,7 @@ import (
 )
 
 func main() {
-	if cmdline.IsMetadataCall(os.Args[1:]) {
-		if err := cmdline.WriteMetadata(os.Stdout); err != nil {
-			os.Exit(1)
-		}
-		return
-	}
+	cmdline.AnswerMetadataCall(os.Args[1:])
 	args, configDir := pluginArgs(os.Args[1:], os.Getenv(reexecEnv) != "")
 	root := cmdline.NewCommand(&cmdline.Root{DockerConfigDir: configDir})
 	cmd, _, err := root.Find(args)

@@ -3,6 +3,7 @@ package cmdline
 import (
 	"encoding/json"
 	"io"
+	"os"
 
 	"github.com/docker/cli/cli-plugins/metadata"
 
@@ -19,11 +20,18 @@ var Metadata = metadata.Metadata{
 	URL:              "https://github.com/devcache/devcache",
 }
 
-// IsMetadataCall tells whether args (os.Args[1:]) are the docker CLI's
-// metadata call, which the binaries answer before anything else (the
-// docker CLI makes it before every `docker devcache …`).
-func IsMetadataCall(args []string) bool {
-	return len(args) == 1 && args[0] == metadata.MetadataSubcommandName
+// AnswerMetadataCall answers the docker CLI's metadata call and ends the
+// process when args (os.Args[1:]) are that call: both binaries do so
+// before anything else (the docker CLI makes the call before every
+// `docker devcache …`).
+func AnswerMetadataCall(args []string) {
+	if len(args) != 1 || args[0] != metadata.MetadataSubcommandName {
+		return
+	}
+	if err := WriteMetadata(os.Stdout); err != nil {
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
 
 // WriteMetadata writes Metadata as the plugin framework's own metadata
