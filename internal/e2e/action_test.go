@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 )
 
@@ -41,7 +42,7 @@ func TestActionOnComposeConfig(t *testing.T) {
 		t.Fatalf("probe before push: outputs %v", out)
 	}
 	// The plugin hands push to the engine, which must sit beside it.
-	for _, bin := range []string{"docker-devcache", "devcache"} {
+	for _, bin := range []string{stack.PluginBinary, stack.EngineBinary} {
 		if _, err := os.Stat(filepath.Join(dockerConfig, "cli-plugins", bin)); err != nil {
 			t.Fatalf("the Action's install: %v", err)
 		}
@@ -72,7 +73,9 @@ func serveRelease(t *testing.T, version string) string {
 		t.Fatal(err)
 	}
 	var sums strings.Builder
-	for name, path := range map[string]string{"docker-devcache": pluginBinary(t), "devcache": actionEngineBinary(t)} {
+	plugin := pluginBinary(t)
+	engine := filepath.Join(filepath.Dir(plugin), stack.EngineBinary)
+	for name, path := range map[string]string{stack.PluginBinary: plugin, stack.EngineBinary: engine} {
 		bin, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -90,19 +93,6 @@ func serveRelease(t *testing.T, version string) string {
 	srv := httptest.NewServer(http.FileServer(http.Dir(root)))
 	t.Cleanup(srv.Close)
 	return srv.URL
-}
-
-// actionEngineBinary builds cmd/devcache, the engine a release ships beside
-// the plugin, into a temporary directory.
-func actionEngineBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "devcache")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/devcache")
-	cmd.Dir = moduleRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/devcache: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // actionExpr is a ${{ … }} expression of the action.
