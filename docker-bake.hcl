@@ -1,15 +1,17 @@
 // docker buildx bake              -> the frontend image (default group)
-// docker buildx bake plugin       -> plugin binaries in dist/plugin/<os>_<arch>/
+// docker buildx bake plugin       -> the plugin's binaries docker-devcache and
+//                                     devcache in dist/plugin/<os>_<arch>/
 // docker buildx bake --print      -> the resolved build definitions
 //
 // Releases (hack/release, .github/workflows/release.yml):
 // VERSION=v1.2.3 docker buildx bake release --push
 //   -> the frontend image for linux/amd64 and linux/arm64 as
 //      FRONTEND_REPO:1.2.3, :1.2 and :1 (a pre-release only as :1.2.3-rc.1),
-//      and the plugin binaries docker-devcache_v1.2.3_<os>_<arch>[.exe] in
-//      dist/.bake/plugin/<os>_<arch>/, each with SBOM and provenance
-//      attestations. hack/release flattens them into dist/release/ and writes
-//      SHA256SUMS.
+//      and the plugin binaries docker-devcache_v1.2.3_<os>_<arch>[.exe] (the
+//      docker CLI plugin) and devcache_v1.2.3_<os>_<arch>[.exe] (the engine it
+//      runs) in dist/.bake/plugin/<os>_<arch>/, with the platform's SBOM and
+//      provenance attestations. hack/release flattens them into dist/release/
+//      (each binary with its platform's attestations) and writes SHA256SUMS.
 
 variable "GO_IMAGE" {
   default = "golang:1.26.8-bookworm"

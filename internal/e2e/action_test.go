@@ -17,27 +17,35 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/devcache/devcache/internal/stack"
 	"github.com/devcache/devcache/internal/stack/stacktest"
 )
 
 // TestActionOnComposeConfig runs the GitHub Action's own steps
-// (.github/actions/devcache/action.yml: the plugin installed from a release,
-// here this checkout's binary served as release v0.0.0-e2e on loopback,
-// then the command) on a Compose config: probe misses (exit-code 1,
-// hit=false, the step succeeds), push stores the image, probe hits with the
-// pushed image as cached-image.
+// (.github/actions/devcache/action.yml: the plugin's two binaries installed
+// from a release, here this checkout's served as release v0.0.0-e2e on
+// loopback, then the command) on a Compose config: probe misses (exit-code
+// 1, hit=false, the step succeeds), push stores the image, probe hits with
+// the pushed image as cached-image.
 func TestActionOnComposeConfig(t *testing.T) {
 	s := stacktest.Get(t)
 	ws := composeWorkspace(t, s.Ref("busybox:latest"), fmt.Sprint(time.Now().UnixNano()))
 	repo := s.Ref("e2e/action-compose")
 	const version = "v0.0.0-e2e"
-	env := []string{"DOCKER_CONFIG=" + t.TempDir(), "BUILDKIT_HOST=" + s.BuildkitAddr, "XDG_CACHE_HOME=" + t.TempDir(),
+	dockerConfig := t.TempDir()
+	env := []string{"DOCKER_CONFIG=" + dockerConfig, "BUILDKIT_HOST=" + s.BuildkitAddr, "XDG_CACHE_HOME=" + t.TempDir(),
 		"DEVCACHE_RELEASE_URL=" + serveRelease(t, version), "RUNNER_TOOL_CACHE=" + t.TempDir()}
 	inputs := map[string]string{"cache-repo": repo, "workspace-folder": ws, "version": version}
 
 	inputs["command"] = "probe"
 	if out := runAction(t, env, inputs); out["hit"] != "false" || out["exit-code"] != "1" {
 		t.Fatalf("probe before push: outputs %v", out)
+	}
+	// The plugin hands push to the engine, which must sit beside it.
+	for _, bin := range []string{stack.PluginBinary, stack.EngineBinary} {
+		if _, err := os.Stat(filepath.Join(dockerConfig, "cli-plugins", bin)); err != nil {
+			t.Fatalf("the Action's install: %v", err)
+		}
 	}
 	inputs["command"], inputs["args"] = "push", "--progress quiet"
 	if out := runAction(t, env, inputs); out["exit-code"] != "0" {
@@ -53,26 +61,33 @@ func TestActionOnComposeConfig(t *testing.T) {
 	}
 }
 
-// serveRelease serves this checkout's plugin binary as release version of
-// the layout install.sh downloads (BASE/VERSION/docker-devcache_VERSION_linux_ARCH
-// and SHA256SUMS) and returns BASE.
+// serveRelease serves this checkout's two binaries, the plugin and the
+// engine, as release version of the layout install.sh downloads
+// (BASE/VERSION/docker-devcache_VERSION_linux_ARCH,
+// BASE/VERSION/devcache_VERSION_linux_ARCH and SHA256SUMS) and returns BASE.
 func serveRelease(t *testing.T, version string) string {
 	t.Helper()
-	bin, err := os.ReadFile(pluginBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	root := t.TempDir()
 	dir := filepath.Join(root, version)
-	asset := "docker-devcache_" + version + "_linux_" + runtime.GOARCH
-	sum := sha256.Sum256(bin)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, asset), bin, 0o755); err != nil {
-		t.Fatal(err)
+	var sums strings.Builder
+	plugin := pluginBinary(t)
+	engine := filepath.Join(filepath.Dir(plugin), stack.EngineBinary)
+	for name, path := range map[string]string{stack.PluginBinary: plugin, stack.EngineBinary: engine} {
+		bin, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asset := name + "_" + version + "_linux_" + runtime.GOARCH
+		sum := sha256.Sum256(bin)
+		if err := os.WriteFile(filepath.Join(dir, asset), bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		sums.WriteString(hex.EncodeToString(sum[:]) + "  " + asset + "\n")
 	}
-	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(hex.EncodeToString(sum[:])+"  "+asset+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sums.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(http.FileServer(http.Dir(root)))

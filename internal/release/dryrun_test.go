@@ -44,11 +44,12 @@ func testPlatforms() []string {
 
 // TestReleaseDryRun runs `hack/release --dry-run` on the test stack (its
 // builder, its registry for the frontend image, a Go image from this
-// machine's toolchain) and checks the release it wrote: every plugin
-// binary under its release name with a provenance attestation, SHA256SUMS
-// of every file, the stamped version in the plugin's metadata and in
-// `version`, the frontend image under each tag for both platforms, and
-// that the Action's install script installs the host's binary from it.
+// machine's toolchain) and checks the release it wrote: both binaries of
+// every platform (docker-devcache and devcache) under their release names
+// with a provenance attestation, SHA256SUMS of every file, the stamped
+// version in both binaries' metadata and in `version`, the frontend image
+// under each tag for both platforms, and that the Action's install script
+// installs the host's two binaries from it.
 func TestReleaseDryRun(t *testing.T) {
 	s := stacktest.Get(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Minute)
@@ -118,30 +119,31 @@ func checkSums(t *testing.T, dir string) {
 	}
 }
 
-// checkBinaries checks the plugin binaries of platforms and their
-// provenance, and runs the host's.
+// checkBinaries checks both binaries of platforms and their provenance,
+// and runs the host's. (checkSums has checked that SHA256SUMS covers them.)
 func checkBinaries(t *testing.T, dir string, platforms []string) {
 	t.Helper()
 	for _, p := range platforms {
 		osName, arch, _ := strings.Cut(p, "/")
-		f := fmt.Sprintf("docker-devcache_%s_%s_%s", dryRunVersion, osName, arch)
-		if osName == "windows" {
-			f += ".exe"
-		}
-		for _, want := range []string{f, f + ".provenance.json"} {
-			if st, err := os.Stat(filepath.Join(dir, want)); err != nil || st.Size() == 0 {
-				t.Errorf("release lacks %s (%v)", want, err)
+		for _, b := range binaries {
+			f := asset(b, dryRunVersion, osName, arch)
+			for _, want := range []string{f, f + ".provenance.json"} {
+				if st, err := os.Stat(filepath.Join(dir, want)); err != nil || st.Size() == 0 {
+					t.Errorf("release lacks %s (%v)", want, err)
+				}
 			}
 		}
 	}
-	host := filepath.Join(dir, hostAsset(dryRunVersion))
-	out, err := exec.Command(host, "docker-cli-plugin-metadata").Output()
-	if err != nil {
-		t.Fatalf("%s docker-cli-plugin-metadata: %v", host, err)
-	}
-	var meta struct{ Version string }
-	if err := json.Unmarshal(out, &meta); err != nil || meta.Version != dryRunVersion {
-		t.Errorf("plugin metadata %s: Version %q (%v), want %s", out, meta.Version, err, dryRunVersion)
+	for _, b := range binaries {
+		host := filepath.Join(dir, hostAsset(b, dryRunVersion))
+		out, err := exec.Command(host, "docker-cli-plugin-metadata").Output()
+		if err != nil {
+			t.Fatalf("%s docker-cli-plugin-metadata: %v", host, err)
+		}
+		var meta struct{ Version string }
+		if err := json.Unmarshal(out, &meta); err != nil || meta.Version != dryRunVersion {
+			t.Errorf("%s metadata %s: Version %q (%v), want %s", b, out, meta.Version, err, dryRunVersion)
+		}
 	}
 }
 
@@ -183,7 +185,7 @@ func checkFrontendTags(t *testing.T, repo string) {
 }
 
 // checkInstall serves the release on loopback and installs the host's
-// binary with the Action's install script, which must then report the
+// binaries with the Action's install script; both must then report the
 // release's version and frontend image.
 func checkInstall(t *testing.T, dir, frontend string) {
 	t.Helper()
@@ -196,13 +198,16 @@ func checkInstall(t *testing.T, dir, frontend string) {
 	if err != nil {
 		t.Fatalf("install.sh %s from the dry run: %v\n%s", dryRunVersion, err, errOut)
 	}
-	out, err := exec.Command(strings.TrimSpace(plugin), "version").CombinedOutput()
-	if err != nil {
-		t.Fatalf("installed plugin version: %v\n%s", err, out)
-	}
-	for _, want := range []string{"devcache " + dryRunVersion + " ", "frontend image " + frontend + "\n"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("docker-devcache version printed %q, want %q", out, want)
+	plugins := filepath.Dir(strings.TrimSpace(plugin))
+	for _, b := range binaries {
+		out, err := exec.Command(filepath.Join(plugins, b), "version").CombinedOutput()
+		if err != nil {
+			t.Fatalf("installed %s version: %v\n%s", b, err, out)
+		}
+		for _, want := range []string{"devcache " + dryRunVersion + " ", "frontend image " + frontend + "\n"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s version printed %q, want %q", b, out, want)
+			}
 		}
 	}
 }

@@ -26,13 +26,23 @@ func moduleRoot(t *testing.T) string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// hostAsset is the release file name of the plugin for this machine.
-func hostAsset(version string) string {
-	name := fmt.Sprintf("docker-devcache_%s_%s_%s", version, runtime.GOOS, runtime.GOARCH)
-	if runtime.GOOS == "windows" {
+// binaries are a release's binaries per platform, installed side by side
+// into the plugin directory under these names: the docker CLI plugin and the
+// engine it hands commands to.
+var binaries = []string{"docker-devcache", "devcache"}
+
+// asset is the release file name of binary bin for os/arch.
+func asset(bin, version, osName, arch string) string {
+	name := fmt.Sprintf("%s_%s_%s_%s", bin, version, osName, arch)
+	if osName == "windows" {
 		name += ".exe"
 	}
 	return name
+}
+
+// hostAsset is the release file name of binary bin for this machine.
+func hostAsset(bin, version string) string {
+	return asset(bin, version, runtime.GOOS, runtime.GOARCH)
 }
 
 // releaseServer serves dir's files under /<version>/ (as GitHub serves
@@ -55,23 +65,27 @@ func serveReleases(t *testing.T, root string) *releaseServer {
 }
 
 // writeRelease writes a fake release of version under root: the host's
-// plugin binary (a script printing its version) and SHA256SUMS, which
-// lists sum for it (its real sum when sum is empty).
-func writeRelease(t *testing.T, root, version, sum string) {
+// binaries (scripts printing their name and version) and SHA256SUMS, which
+// lists each one's real sum unless badSums gives another for the binary.
+func writeRelease(t *testing.T, root, version string, badSums map[string]string) {
 	t.Helper()
 	dir := filepath.Join(root, version)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := []byte("#!/bin/sh\necho devcache " + version + "\n")
-	if err := os.WriteFile(filepath.Join(dir, hostAsset(version)), bin, 0o755); err != nil {
-		t.Fatal(err)
+	var sums strings.Builder
+	for _, b := range binaries {
+		bin := []byte("#!/bin/sh\necho " + b + " " + version + "\n")
+		if err := os.WriteFile(filepath.Join(dir, hostAsset(b, version)), bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		sum, bad := badSums[b]
+		if !bad {
+			sum = fmt.Sprintf("%x", sha256.Sum256(bin))
+		}
+		fmt.Fprintf(&sums, "%s  %s\n%064x  %s\n", sum, hostAsset(b, version), 0, asset(b, version, "plan9", "mips"))
 	}
-	if sum == "" {
-		sum = fmt.Sprintf("%x", sha256.Sum256(bin))
-	}
-	sums := fmt.Sprintf("%s  %s\n%064x  docker-devcache_%s_plan9_mips\n", sum, hostAsset(version), 0, version)
-	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sums), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sums.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -110,16 +124,19 @@ func toolCacheArch() string {
 }
 
 // TestInstallScript installs releases served on loopback the way the
-// Action does: a good checksum installs (into the tool cache and the plugin
-// directory), a second install of the same version downloads nothing, a
-// bad checksum or an unknown version fails and installs nothing.
+// Action does: good checksums install both binaries (into the tool cache and
+// the plugin directory), a second install of the same version downloads
+// nothing, a bad checksum of either binary or an unknown version fails and
+// installs nothing.
 func TestInstallScript(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the install script runs under bash")
 	}
 	root := t.TempDir()
-	writeRelease(t, root, "v1.2.3", "")
-	writeRelease(t, root, "v6.6.6", fmt.Sprintf("%064x", 1))
+	bad := fmt.Sprintf("%064x", 1)
+	writeRelease(t, root, "v1.2.3", nil)
+	writeRelease(t, root, "v6.6.6", map[string]string{"docker-devcache": bad})
+	writeRelease(t, root, "v6.6.7", map[string]string{"devcache": bad})
 	srv := serveReleases(t, root)
 
 	t.Run("good checksum, then a cache hit", func(t *testing.T) {
@@ -132,17 +149,15 @@ func TestInstallScript(t *testing.T) {
 		if strings.TrimSpace(out) != plugin {
 			t.Errorf("install.sh printed %q, want the plugin's path %s", out, plugin)
 		}
-		if got, err := exec.Command(plugin).Output(); err != nil || string(got) != "devcache v1.2.3\n" {
-			t.Errorf("installed plugin printed %q (%v), want the release's binary", got, err)
-		}
+		assertInstalled(t, e.plugins, "v1.2.3")
 		cached := filepath.Join(e.toolCache, "devcache", "1.2.3", toolCacheArch())
-		for _, f := range []string{filepath.Join(cached, "docker-devcache"), cached + ".complete"} {
+		for _, f := range []string{filepath.Join(cached, "docker-devcache"), filepath.Join(cached, "devcache"), cached + ".complete"} {
 			if _, err := os.Stat(f); err != nil {
 				t.Errorf("tool cache: %v", err)
 			}
 		}
-		if n := srv.requests.Load(); n != 2 {
-			t.Errorf("first install made %d requests, want 2 (SHA256SUMS and the binary)", n)
+		if n := srv.requests.Load(); n != 3 {
+			t.Errorf("first install made %d requests, want 3 (SHA256SUMS and the two binaries)", n)
 		}
 
 		// A new job on the same runner: the plugin dir is empty, the tool
@@ -155,20 +170,20 @@ func TestInstallScript(t *testing.T) {
 		if n := srv.requests.Load(); n != 0 {
 			t.Errorf("a cached version made %d requests, want none", n)
 		}
-		if _, err := os.Stat(filepath.Join(e.plugins, "docker-devcache")); err != nil {
-			t.Errorf("cache hit did not install the plugin: %v", err)
-		}
+		assertInstalled(t, e.plugins, "v1.2.3")
 	})
 
-	t.Run("bad checksum", func(t *testing.T) {
-		e := newInstallEnv(t, srv.URL)
-		_, errOut, err := e.install(t, "v6.6.6")
-		if err == nil || !strings.Contains(errOut, "does not match SHA256SUMS") {
-			t.Fatalf("install.sh with a bad checksum: err %v, stderr %q; want a checksum failure", err, errOut)
-		}
-		assertEmpty(t, e.plugins)
-		assertEmpty(t, e.toolCache)
-	})
+	for version, bin := range map[string]string{"v6.6.6": "docker-devcache", "v6.6.7": "devcache"} {
+		t.Run("bad checksum of "+bin, func(t *testing.T) {
+			e := newInstallEnv(t, srv.URL)
+			_, errOut, err := e.install(t, version)
+			if err == nil || !strings.Contains(errOut, hostAsset(bin, version)+": sha256") || !strings.Contains(errOut, "does not match SHA256SUMS") {
+				t.Fatalf("install.sh with a bad checksum of %s: err %v, stderr %q; want its checksum failure", bin, err, errOut)
+			}
+			assertEmpty(t, e.plugins)
+			assertEmpty(t, e.toolCache)
+		})
+	}
 
 	t.Run("unknown version", func(t *testing.T) {
 		e := newInstallEnv(t, srv.URL)
@@ -187,6 +202,18 @@ func TestInstallScript(t *testing.T) {
 			t.Fatalf("install.sh main: err %v, stderr %q; want advice to use ref", err, errOut)
 		}
 	})
+}
+
+// assertInstalled checks that the plugin directory holds both binaries of
+// the release version under their plugin names.
+func assertInstalled(t *testing.T, plugins, version string) {
+	t.Helper()
+	for _, b := range binaries {
+		got, err := exec.Command(filepath.Join(plugins, b)).Output()
+		if want := b + " " + version + "\n"; err != nil || string(got) != want {
+			t.Errorf("installed %s printed %q (%v), want %q (the release's binary)", b, got, err, want)
+		}
+	}
 }
 
 // assertEmpty fails unless dir holds no files (directories are allowed).

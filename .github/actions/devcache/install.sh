@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
-# install.sh: installs a docker-devcache release as a docker CLI plugin, the
+# install.sh: installs a devcache release as a docker CLI plugin, the
 # devcache Action's install step (also usable on its own).
 #
 #   install.sh VERSION        e.g. install.sh v1.2.3
 #
-# Downloads docker-devcache_VERSION_<os>_<arch>[.exe] and SHA256SUMS from
-# the release, checks the binary against SHA256SUMS (a mismatch installs
-# nothing), keeps it in the tool cache and links it into the plugin
-# directory. A version already in the tool cache is not downloaded again.
+# A release has two binaries per platform, installed side by side into the
+# plugin directory: docker-devcache (the plugin the docker CLI runs) and
+# devcache (the engine the plugin hands most commands to; the docker CLI
+# does not list it, its name lacks the docker- prefix). Downloads
+# docker-devcache_VERSION_<os>_<arch>[.exe], devcache_VERSION_<os>_<arch>[.exe]
+# and SHA256SUMS from the release, checks both binaries against SHA256SUMS (a
+# mismatch of either installs nothing), keeps them in the tool cache and
+# copies them into the plugin directory. A version already in the tool cache
+# is not downloaded again.
 #
 # Environment:
 #   DEVCACHE_RELEASE_URL  releases base (default
 #                         https://github.com/devcache/devcache/releases/download);
 #                         files are read from $DEVCACHE_RELEASE_URL/VERSION/
 #   RUNNER_TOOL_CACHE     tool cache (default ~/.cache/devcache-tools); the
-#                         binary goes to RUNNER_TOOL_CACHE/devcache/X.Y.Z/<arch>/
+#                         binaries go to RUNNER_TOOL_CACHE/devcache/X.Y.Z/<arch>/
 #                         with an <arch>.complete marker, as @actions/tool-cache
 #   RUNNER_OS, RUNNER_ARCH  the runner's (Linux|macOS|Windows, X64|ARM64);
 #                         default: uname
 #   DEVCACHE_PLUGIN_DIR   default ${DOCKER_CONFIG:-~/.docker}/cli-plugins
-# Prints the installed plugin's path.
+# Prints the installed plugin's path (the engine is beside it).
 set -euo pipefail
 
 die() {
@@ -47,11 +52,13 @@ ARM64 | aarch64 | arm64) arch=arm64 cachearch=arm64 ;;
 esac
 ext=
 [[ $os == windows ]] && ext=.exe
-asset=docker-devcache_${version}_${os}_${arch}${ext}
+# bins are the release's binaries, each installed as BIN$ext: the engine
+# first, so the plugin never runs without it.
+bins=(devcache docker-devcache)
 
 cache=${RUNNER_TOOL_CACHE:-$HOME/.cache/devcache-tools}/devcache/${version#v}
 plugins=${DEVCACHE_PLUGIN_DIR:-${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins}
-cached=$cache/$cachearch/docker-devcache$ext
+cached=$cache/$cachearch
 
 sha256() {
 	if command -v sha256sum >/dev/null; then
@@ -61,34 +68,51 @@ sha256() {
 	fi
 }
 
-# download fetches the asset and SHA256SUMS into a temporary directory,
-# checks the asset and moves it into the tool cache.
+# download fetches SHA256SUMS and every binary into a temporary directory,
+# checks each binary, and only when all match moves them into the tool cache
+# (the .complete marker last).
 download() {
 	local base=${DEVCACHE_RELEASE_URL:-https://github.com/devcache/devcache/releases/download}/$version
-	local want got
+	local bin asset want got
 	tmp=$(mktemp -d) # global: the EXIT trap removes it
 	trap 'rm -rf "$tmp"' EXIT
 	curl -fsSL --retry 3 -o "$tmp/SHA256SUMS" "$base/SHA256SUMS" ||
 		die "release $version not found: $base/SHA256SUMS could not be downloaded (is $version a published devcache release?)"
-	want=$(awk -v f="$asset" '$2 == f || $2 == "*" f {print $1}' "$tmp/SHA256SUMS")
-	[[ -n $want ]] || die "$base/SHA256SUMS lists no $asset: release $version has no binary for $os/$arch"
-	curl -fsSL --retry 3 -o "$tmp/$asset" "$base/$asset" || die "downloading $base/$asset failed"
-	got=$(sha256 "$tmp/$asset")
-	[[ $got == "$want" ]] || die "$asset: sha256 $got does not match SHA256SUMS ($want); nothing installed"
-	chmod +x "$tmp/$asset"
-	rm -rf "$cache/$cachearch" "$cache/$cachearch.complete"
-	mkdir -p "$cache/$cachearch"
-	mv "$tmp/$asset" "$cached"
-	touch "$cache/$cachearch.complete"
-	echo "devcache install: $asset checked against SHA256SUMS, cached in $cache/$cachearch" >&2
+	for bin in "${bins[@]}"; do
+		asset=${bin}_${version}_${os}_${arch}${ext}
+		want=$(awk -v f="$asset" '$2 == f || $2 == "*" f {print $1}' "$tmp/SHA256SUMS")
+		[[ -n $want ]] || die "$base/SHA256SUMS lists no $asset: release $version has no $bin binary for $os/$arch; nothing installed"
+		curl -fsSL --retry 3 -o "$tmp/$bin$ext" "$base/$asset" || die "downloading $base/$asset failed; nothing installed"
+		got=$(sha256 "$tmp/$bin$ext")
+		[[ $got == "$want" ]] || die "$asset: sha256 $got does not match SHA256SUMS ($want); nothing installed"
+		chmod +x "$tmp/$bin$ext"
+	done
+	rm -rf "$cached" "$cached.complete"
+	mkdir -p "$cached"
+	for bin in "${bins[@]}"; do
+		mv "$tmp/$bin$ext" "$cached/$bin$ext"
+	done
+	touch "$cached.complete"
+	echo "devcache install: ${bins[*]} $version checked against SHA256SUMS, cached in $cached" >&2
 }
 
-if [[ -f $cache/$cachearch.complete && -x $cached ]]; then
-	echo "devcache install: $version found in the tool cache ($cache/$cachearch)" >&2
+# cache_hit: the tool cache holds every binary of version, completely.
+cache_hit() {
+	local bin
+	[[ -f $cached.complete ]] || return 1
+	for bin in "${bins[@]}"; do
+		[[ -x $cached/$bin$ext ]] || return 1
+	done
+}
+
+if cache_hit; then
+	echo "devcache install: $version found in the tool cache ($cached)" >&2
 else
 	download
 fi
 mkdir -p "$plugins"
-cp "$cached" "$plugins/docker-devcache$ext.tmp"
-mv -f "$plugins/docker-devcache$ext.tmp" "$plugins/docker-devcache$ext"
+for bin in "${bins[@]}"; do
+	cp "$cached/$bin$ext" "$plugins/$bin$ext.tmp"
+	mv -f "$plugins/$bin$ext.tmp" "$plugins/$bin$ext"
+done
 echo "$plugins/docker-devcache$ext"
