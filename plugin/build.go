@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"github.com/devcache/devcache/plugin/cmdline"
+	"github.com/distribution/reference"
 
 	"context"
 	"encoding/json"
@@ -336,7 +337,7 @@ func reportBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions, resp
 	}
 	for _, t := range opts.tags {
 		if digest != "" {
-			fmt.Fprintf(out, "%s@%s\n", cmdline.RepoOf(t), digest)
+			fmt.Fprintf(out, "%s@%s\n", repoOf(t), digest)
 		} else {
 			fmt.Fprintln(out, t)
 		}
@@ -345,4 +346,13 @@ func reportBuild(cmd *cobra.Command, root *rootOptions, opts *buildOptions, resp
 		fmt.Fprintln(out, digest)
 	}
 	return nil
+}
+
+// repoOf returns the repository part of an image reference (no tag/digest).
+func repoOf(ref string) string {
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return n.Name()
 }

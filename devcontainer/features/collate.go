@@ -10,7 +10,9 @@ import (
 
 var (
 	collatorMu sync.Mutex
-	collator   = collate.New(language.Und)
+	// collator is built on first use: its tables cost every process
+	// start that links this package ~1 ms otherwise.
+	collator *collate.Collator
 )
 
 // LocaleCompare is JavaScript's a.localeCompare(b) in Node's default (ICU
@@ -19,6 +21,9 @@ var (
 func LocaleCompare(a, b string) int {
 	collatorMu.Lock()
 	defer collatorMu.Unlock()
+	if collator == nil {
+		collator = collate.New(language.Und)
+	}
 	return collator.CompareString(a, b)
 }
 

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
-
 	"github.com/devcache/devcache/internal/atomicfile"
 )
 
@@ -67,15 +65,6 @@ func WriteMetadataFile(path string, v any) error {
 		return fmt.Errorf("--metadata-file: %w", err)
 	}
 	return nil
-}
-
-// RepoOf returns the repository part of an image reference (no tag/digest).
-func RepoOf(ref string) string {
-	n, err := reference.ParseNormalizedNamed(ref)
-	if err != nil {
-		return ref
-	}
-	return n.Name()
 }
 
 // SavedTime formats a build duration as "~Xm Ys", or "<1s" for a
