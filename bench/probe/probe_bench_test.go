@@ -197,6 +197,19 @@ func benchRegistry(b *testing.B, host string, features *resolvetest.Registry, re
 			if err := os.Symlink(plug, filepath.Join(plugins, "docker-devcache")); err != nil && !os.IsExist(err) {
 				b.Fatal(err)
 			}
+			// The docker CLI's own share: a plugin that is a shell script
+			// answering the metadata call and nothing else.
+			noop := "#!/bin/sh\n[ \"$1\" = docker-cli-plugin-metadata ] && echo '{\"SchemaVersion\":\"0.1.0\",\"Vendor\":\"bench\",\"Version\":\"1\"}'\nexit 0\n"
+			write(b, filepath.Join(plugins, "docker-noop"), noop, 0o755)
+			b.Run("docker-noop-plugin", func(b *testing.B) {
+				for b.Loop() {
+					cmd := exec.Command(docker, "noop")
+					cmd.Env = env
+					if out, err := cmd.CombinedOutput(); err != nil {
+						b.Fatalf("%v\n%s", err, out)
+					}
+				}
+			})
 			for name, ws := range map[string]string{"probe-docker": f.ws, "probe-docker-unpinned": f.unpinned} {
 				b.Run(name, func(b *testing.B) {
 					for b.Loop() {
