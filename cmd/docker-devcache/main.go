@@ -23,7 +23,7 @@ func main() {
 	args, configDir := pluginArgs(os.Args[1:], os.Getenv(reexecEnv) != "")
 	root := cmdline.NewCommand(&cmdline.Root{DockerConfigDir: configDir})
 	cmd, _, err := root.Find(args)
-	if err != nil || !ownCommand(root, cmd) {
+	if err != nil || !ownCommand(root, cmd) || asksHelp(args) {
 		handOver(cmd)
 	}
 	root.SetArgs(args)
@@ -40,6 +40,20 @@ func main() {
 func ownCommand(root, cmd *cobra.Command) bool {
 	return cmd != nil && cmd != root && cmd.Parent() == root && cmd.Runnable() &&
 		(cmd.Name() == "probe" || cmd.Name() == "version")
+}
+
+// asksHelp tells whether args ask for help: devcache prints it, in the
+// docker CLI's help layout when the docker CLI runs it.
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // handOver execs the devcache binary with this process's arguments and

@@ -142,7 +142,8 @@ func TestProbeRoutesAgree(t *testing.T) {
 	}
 }
 
-// TestHandOver: every other command, and a probe of a Compose config
+// TestHandOver: every other command, help (in the docker CLI's layout
+// there), and a probe of a Compose config
 // (only devcache links the Compose loader), runs the devcache binary with
 // the same arguments; a missing one is a clear error.
 func TestHandOver(t *testing.T) {
@@ -156,6 +157,8 @@ func TestHandOver(t *testing.T) {
 		{"plan", "--format", "json"},
 		{"--workspace-folder", "/w", "push", "--cache-repo", "r/c"},
 		{"help", "probe"},
+		{"probe", "--help"},
+		{"version", "-h"},
 		{},
 	} {
 		r := run(t, env, plugin, args...)
