@@ -109,7 +109,10 @@ func TestMultiNodeBuilder(t *testing.T) {
 	run(t, ws, env, "docker", "buildx", "create", "--name", "multi", "--append", "--node", "multi-arm64", "--platform", "linux/arm64", second.BuildkitAddr)
 
 	repo := s.Ref("e2e/multinode-" + nonce)
-	out := run(t, ws, env, "docker", "devcache", "push", "--builder", "multi", "--platform", "linux/amd64,linux/arm64", "--cache-repo", repo, "--progress", "plain")
+	out, progress, err := runErr(ws, env, "docker", "devcache", "push", "--builder", "multi", "--platform", "linux/amd64,linux/arm64", "--cache-repo", repo, "--progress", "plain")
+	if err != nil {
+		t.Fatalf("push: %v\n%s\n%s", err, out, progress)
+	}
 	m := refRE.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("push printed no digest reference:\n%s", out)
@@ -130,7 +133,7 @@ func TestMultiNodeBuilder(t *testing.T) {
 		}
 	}
 	if len(scopeTags) != 2 || len(keyTags) != 2 {
-		t.Errorf("layer cache tags: scope %v, key %v; want one of each per node", scopeTags, keyTags)
+		t.Errorf("layer cache tags: scope %v, key %v; want one of each per node; push printed:\n%s\n%s", scopeTags, keyTags, out, lastLines(progress, 40))
 	}
 	for arch, want := range map[string]string{"amd64": "x86_64", "arm64": "aarch64"} {
 		files := platformFiles(t, m[1], arch)
