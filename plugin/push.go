@@ -461,11 +461,13 @@ func (p *pushRun) request(plans []*plan.Plan, export *client.ExportEntry, progre
 		return build.Request{}, fmt.Errorf("--cache-dir: %w", err)
 	}
 	var exports []client.ExportEntry
+	aliases := lc.Aliases()
 	switch {
 	case export == nil:
 		imports, cacheExports = nil, build.RegistryCaches(cacheExports, true)
 	case laterCache:
 		exports, cacheExports = []client.ExportEntry{*export}, build.RegistryCaches(cacheExports, false)
+		aliases = nil
 	default:
 		exports = []client.ExportEntry{*export}
 	}
@@ -487,6 +489,8 @@ func (p *pushRun) request(plans []*plan.Plan, export *client.ExportEntry, progre
 		BuildArgs:     map[string]string{"SOURCE_DATE_EPOCH": keyedEpoch},
 		MultiPlatform: multi,
 		Credentials:   p.root.Credentials(),
+		CacheAliases:  aliases,
+		Registry:      p.ro.Registry,
 		Progress:      progress,
 		ProgressOut:   p.cmd.ErrOrStderr(),
 	}, nil

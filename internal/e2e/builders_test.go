@@ -132,6 +132,20 @@ func TestMultiNodeBuilder(t *testing.T) {
 			scopeTags = append(scopeTags, tag)
 		}
 	}
+	// Each node exports its layer cache once (to its key's tag) and points
+	// its scope's tag at the same manifest: two manifests in all.
+	manifests := map[string]bool{}
+	for _, tag := range append(append([]string{}, scopeTags...), keyTags...) {
+		ref, _ := name.ParseReference(repo + ":" + tag)
+		d, err := remote.Head(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		manifests[d.Digest.String()] = true
+	}
+	if len(manifests) != 2 {
+		t.Errorf("the nodes' layer cache tags hold %d manifests, want 2 (one per node)", len(manifests))
+	}
 	if len(scopeTags) != 2 || len(keyTags) != 2 {
 		t.Errorf("layer cache tags: scope %v, key %v; want one of each per node; push printed:\n%s\n%s", scopeTags, keyTags, out, lastLines(progress, 40))
 	}

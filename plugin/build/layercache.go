@@ -30,6 +30,20 @@ func (l LayerCache) registryTags() []string {
 	return []string{cache.KeyCacheTag(l.Key), cache.ScopeTag(l.Scope)}
 }
 
+// Aliases are the registry tags that hold the same layer cache as the one
+// Exports writes (the scope's, when the cache is also the key's): written
+// by Solve once that export succeeded (Request.CacheAliases).
+func (l LayerCache) Aliases() []name.Tag {
+	if l.Repo == nil {
+		return nil
+	}
+	var out []name.Tag
+	for _, tag := range l.registryTags()[1:] {
+		out = append(out, l.Repo.Tag(tag))
+	}
+	return out
+}
+
 // Imports are the cache sources: reading needs pull access only.
 func (l LayerCache) Imports() []client.CacheOptionsEntry {
 	var out []client.CacheOptionsEntry
@@ -55,15 +69,17 @@ func (l LayerCache) Imports() []client.CacheOptionsEntry {
 // error names the directory.
 func (l LayerCache) Exports(registryExport bool) ([]client.CacheOptionsEntry, error) {
 	var out []client.CacheOptionsEntry
+	// One registry export, to the first tag; the others get its manifest
+	// by a tag write (Aliases): exported twice, the same manifest would be
+	// uploaded twice at once (BuildKit runs the exports concurrently), and
+	// registries refuse one of two concurrent writes of a manifest.
 	if l.Repo != nil && registryExport {
-		for _, tag := range l.registryTags() {
-			out = append(out, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{
-				"ref":            l.Repo.Tag(tag).String(),
-				"mode":           "max",
-				"image-manifest": "true",
-				"oci-mediatypes": "true",
-			}})
-		}
+		out = append(out, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{
+			"ref":            l.Repo.Tag(l.registryTags()[0]).String(),
+			"mode":           "max",
+			"image-manifest": "true",
+			"oci-mediatypes": "true",
+		}})
 	}
 	if l.Dir != "" {
 		if err := os.MkdirAll(l.Dir, 0o755); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"io"
 	"path/filepath"
 	"slices"
@@ -50,6 +52,11 @@ type Request struct {
 	Warm *warm.Layout
 	// Credentials are the session's registry credentials.
 	Credentials *registry.Credentials
+	// CacheAliases get the manifest of the solve's registry layer cache
+	// export once it succeeded (LayerCache.Aliases), through Registry;
+	// their failures join Response.CacheExportErrors.
+	CacheAliases []name.Tag
+	Registry     *registry.Client
 	// Progress is the progress display mode (auto, plain, tty, rawjson,
 	// quiet), written to ProgressOut.
 	Progress    string
@@ -91,7 +98,34 @@ func Solve(ctx context.Context, c *client.Client, req Request) (*Response, error
 	if err := eg.Wait(); err != nil {
 		return nil, allow.Explain(err)
 	}
+	if len(resp.CacheExportErrors) == 0 {
+		resp.CacheExportErrors = aliasCache(ctx, req)
+	}
 	return resp, nil
+}
+
+// aliasCache points req.CacheAliases at the manifest its registry layer
+// cache export wrote; it returns the failures.
+func aliasCache(ctx context.Context, req Request) []string {
+	exported := RegistryCaches(req.CacheExports, true)
+	if len(req.CacheAliases) == 0 || len(exported) == 0 {
+		return nil
+	}
+	src, err := name.NewTag(exported[0].Attrs["ref"])
+	if err != nil {
+		return []string{err.Error()}
+	}
+	desc, err := remote.Get(src, req.Registry.Options(ctx)...)
+	if err != nil {
+		return []string{fmt.Sprintf("reading %s: %v", src, err)}
+	}
+	var errs []string
+	for _, to := range req.CacheAliases {
+		if err := remote.Tag(to, desc, req.Registry.Options(ctx)...); err != nil {
+			errs = append(errs, fmt.Sprintf("tagging %s: %v", to, err))
+		}
+	}
+	return errs
 }
 
 // Response is a solve's response and what its progress said.
