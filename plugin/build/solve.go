@@ -77,10 +77,10 @@ func Solve(ctx context.Context, c *client.Client, req Request) (*Response, error
 	}
 	ch, shown := make(chan *client.SolveStatus), make(chan *client.SolveStatus)
 	resp := &Response{}
-	eg, ctx := errgroup.WithContext(ctx)
+	eg, solveCtx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
 		var err error
-		resp.SolveResponse, err = c.Build(ctx, *opt, "", frontend.Build, ch)
+		resp.SolveResponse, err = c.Build(solveCtx, *opt, "", frontend.Build, ch)
 		return err
 	})
 	eg.Go(func() error {
