@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -85,7 +84,10 @@ func pluginArgs(args []string, viaDocker bool) (rest []string, configDir string)
 
 // takesValue tells whether the docker CLI's global option a (without
 // "=value") is followed by its value: --context, --host, --log-level and
-// the TLS files, or a run of shorthands ending in -c, -H or -l.
+// the TLS files, or a run of shorthands ending in -c, -H or -l. The docker
+// CLI has parsed and checked them already; only where they end matters
+// here (docker/cli's flag set itself links the moby client this binary
+// leaves out).
 func takesValue(a string) bool {
 	switch a {
 	case "--context", "--host", "--log-level", "--tlscacert", "--tlscert", "--tlskey":
@@ -96,5 +98,3 @@ func takesValue(a string) bool {
 	}
 	return strings.ContainsAny(a[len(a)-1:], "cHl")
 }
-
-var errExecReturned = errors.New("exec returned")

@@ -12,9 +12,7 @@ import (
 // args and this process's environment: same PID, same signals, same exit
 // code for the docker CLI.
 func execEngine(path string, args []string) error {
-	argv := append([]string{path}, args...)
-	if err := syscall.Exec(path, argv, os.Environ()); err != nil {
-		return fmt.Errorf("exec %s: %w", path, err)
-	}
-	return errExecReturned
+	// Exec returns only when it failed.
+	err := syscall.Exec(path, append([]string{path}, args...), os.Environ())
+	return fmt.Errorf("exec %s: %w", path, err)
 }

@@ -27,7 +27,7 @@ import (
 // from the client (probe, lock, prune, warm): mirrors, extra CAs, plain
 // HTTP hosts, the source policy and a time limit. Proxies come from the
 // standard HTTP_PROXY/HTTPS_PROXY/NO_PROXY variables; credentials are the
-// command run's (Root.credentials).
+// command run's (Root.Credentials).
 type RegistryFlags struct {
 	Mirrors  []string
 	CAFiles  []string
@@ -81,7 +81,7 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 }
 
 // client builds the registry client of the flags with creds, the command
-// run's one credential source (Root.credentials).
+// run's one credential source (Root.Credentials).
 func (o *RegistryFlags) Client(creds *registry.Credentials) (*registry.Client, error) {
 	mirrors, err := registry.ParseMirrors(o.Mirrors)
 	if err != nil {

@@ -26,6 +26,9 @@ import (
 
 func init() { compose.Register(load) }
 
+// Options are compose.Load's inputs.
+type Options = compose.Options
+
 // load is compose.Load with compose-go: the files read through
 // o.ReadFile, `extends` files too.
 func load(ctx context.Context, o Options) (*compose.Service, error) {
@@ -270,6 +273,3 @@ func serviceLine(d *types.ConfigDetails, name string) string {
 	}
 	return at
 }
-
-// Options are compose.Load's inputs.
-type Options = compose.Options
