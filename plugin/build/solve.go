@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/util/progress/progressui"
@@ -21,6 +20,7 @@ import (
 	"github.com/devcache/devcache/devcontainer/plan"
 	"github.com/devcache/devcache/frontend"
 	"github.com/devcache/devcache/internal/policy"
+	"github.com/devcache/devcache/plugin/cache"
 	"github.com/devcache/devcache/plugin/registry"
 	"github.com/devcache/devcache/plugin/warm"
 )
@@ -115,17 +115,17 @@ func aliasCache(ctx context.Context, req Request) []string {
 	if err != nil {
 		return []string{err.Error()}
 	}
-	desc, err := remote.Get(src, req.Registry.Options(ctx)...)
+	desc, err := cache.Lookup(ctx, req.Registry, src.Context(), src.TagStr())
+	if err == nil && desc == nil {
+		err = fmt.Errorf("%s is not in the registry after its export", src)
+	}
+	if err == nil {
+		err = cache.AddTags(ctx, req.Registry, src.Context(), desc, req.CacheAliases)
+	}
 	if err != nil {
-		return []string{fmt.Sprintf("reading %s: %v", src, err)}
+		return []string{err.Error()}
 	}
-	var errs []string
-	for _, to := range req.CacheAliases {
-		if err := remote.Tag(to, desc, req.Registry.Options(ctx)...); err != nil {
-			errs = append(errs, fmt.Sprintf("tagging %s: %v", to, err))
-		}
-	}
-	return errs
+	return nil
 }
 
 // Response is a solve's response and what its progress said.
